@@ -1,0 +1,131 @@
+"""Command line: ``python -m crm <command>``. The same functions the pages call.
+
+Every command takes ``--db PATH`` (default ``data/crm.duckdb``) and creates the
+database when it is missing. Bad input prints a message and exits with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+from crm import db
+from crm.errors import CRMInputError
+from crm.i18n import normalise_language, t
+
+
+def _lang() -> str:
+    return normalise_language(os.environ.get("CRM_LANG") or os.environ.get("LANG", "en"))
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value}") from exc
+
+
+def _progress(message: str, fraction: float) -> None:
+    print(f"[{fraction:5.0%}] {message}", file=sys.stderr, flush=True)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from crm import demo
+
+    con = db.connect(args.db)
+    summary = demo.build_demo(
+        con, customers=args.customers, seed=args.seed, end_date=args.end, years=args.years,
+        progress=_progress,
+    )
+    for key, value in summary.items():
+        print(f"{key}: {value}")
+    return 0
+
+
+def _parse_map(pairs: list[str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise CRMInputError("imports.error.bad_map_argument", value=pair)
+        source, target = pair.split("=", 1)
+        mapping[source.strip()] = target.strip()
+    return mapping
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from crm import imports
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise CRMInputError("imports.error.file_not_found", file=str(path))
+    con = db.connect(args.db)
+    plan = imports.prepare_import(
+        con, path.read_bytes(), path.name, args.kind, mapping=_parse_map(args.map) or None,
+    )
+    print(imports.format_report(plan, _lang()))
+    if args.rejected_out and len(plan.rejected):
+        plan.rejected.to_csv(args.rejected_out, index=False, encoding="utf-8-sig")
+    if args.dry_run:
+        return 0
+    result = imports.commit_import(con, plan)
+    print(imports.format_result(result, _lang()))
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    from crm import imports
+
+    con = db.connect(args.db)
+    imports.undo_batch(con, args.batch_id)
+    print(t("data.batches.undone", _lang(), batch=args.batch_id))
+    return 0
+
+
+def cmd_batches(args: argparse.Namespace) -> int:
+    from crm import imports
+
+    con = db.connect(args.db)
+    print(imports.list_batches(con).to_string(index=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m crm", description="CRM Insight command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--db", default=str(db.DEFAULT_DB_PATH), help="database file (default: %(default)s)")
+        p.set_defaults(func=func)
+        return p
+
+    p = add("demo", cmd_demo, "build the demo database (replaces its data)")
+    p.add_argument("--customers", type=int, default=20_000)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--years", type=int, default=3)
+    p.add_argument("--end", type=_date, default=None, help="last order date (default: fixed demo date)")
+
+    p = add("import", cmd_import, "import customers, orders or tickets from CSV, XLSX or Parquet")
+    p.add_argument("kind", choices=["customers", "orders", "tickets"])
+    p.add_argument("file")
+    p.add_argument("--map", action="append", metavar="SOURCE=TARGET", help="column mapping, repeatable")
+    p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
+    p.add_argument("--rejected-out", metavar="FILE", help="write rejected rows to this CSV")
+
+    p = add("undo", cmd_undo, "undo an import batch")
+    p.add_argument("batch_id", type=int)
+
+    add("batches", cmd_batches, "list import batches")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CRMInputError as exc:
+        print(exc.message(_lang()), file=sys.stderr)
+        return 2

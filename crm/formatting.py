@@ -1,0 +1,66 @@
+"""Numbers, money, percentages and dates formatted for the reader's language.
+
+Chinese uses 万 (10⁴) and 亿 (10⁸) where natural; English uses K, M and B.
+Money is in yuan (¥) in both languages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def format_number(value: float | int | None, lang: str, *, decimals: int = 0, compact: bool = False) -> str:
+    """1234567 → '1,234,567'; compact: '123.5万' (zh) or '1.2M' (en)."""
+    if _missing(value):
+        return "—"
+    value = float(value)
+    if compact:
+        units = [(1e8, "亿"), (1e4, "万")] if lang == "zh" else [(1e9, "B"), (1e6, "M"), (1e3, "K")]
+        for size, suffix in units:
+            if abs(value) >= size:
+                return f"{value / size:,.2f}".rstrip("0").rstrip(".") + suffix
+    return f"{value:,.{decimals}f}"
+
+
+def format_money(value: float | int | None, lang: str, *, compact: bool = False, decimals: int | None = None) -> str:
+    """Yuan with separators: '¥1,234.50'; compact '¥12.35万' (zh) or '¥123.5K' (en)."""
+    if _missing(value):
+        return "—"
+    sign = "-" if float(value) < 0 else ""
+    amount = abs(float(value))
+    if compact and amount >= (1e4 if lang == "zh" else 1e3):
+        return f"{sign}¥{format_number(amount, lang, compact=True)}"
+    if decimals is None:
+        decimals = 0 if amount >= 1000 else 2
+    return f"{sign}¥{amount:,.{decimals}f}"
+
+
+def format_percent(value: float | None, *, decimals: int = 1, signed: bool = False) -> str:
+    """0.1234 → '12.3%' ('+12.3%' when signed)."""
+    if _missing(value) or (isinstance(value, float) and math.isinf(value)):
+        return "—"
+    return f"{value * 100:+.{decimals}f}%" if signed else f"{value * 100:.{decimals}f}%"
+
+
+def format_date(value: dt.date | dt.datetime | pd.Timestamp | None, lang: str) -> str:
+    """'2024年1月31日' in Chinese, '2024-01-31' in English."""
+    if _missing(value) or value is pd.NaT:
+        return "—"
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    day = value.date() if isinstance(value, dt.datetime) else value
+    return f"{day.year}年{day.month}月{day.day}日" if lang == "zh" else day.isoformat()
+
+
+def relative_change(current: float | None, previous: float | None) -> float | None:
+    """(current − previous) ÷ previous; None when there is no previous value."""
+    if _missing(current) or _missing(previous) or float(previous) == 0:
+        return None
+    return (float(current) - float(previous)) / abs(float(previous))

@@ -1,0 +1,18 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture
+def shop():
+    """The hand-computed small shop in an in-memory database."""
+    from tests.fixtures.small_shop import connect_small_shop
+
+    con = connect_small_shop()
+    yield con
+    con.close()
