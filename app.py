@@ -1,0 +1,24 @@
+"""CRM Insight · 客户洞察 — entrypoint: page config, language and the router.
+
+Each page draws the shared sidebar itself (`ui.shell.page_context`), so the
+filters show and work the same on every page.
+"""
+
+import streamlit as st
+
+from crm.i18n import t
+from ui import shell
+
+st.set_page_config(page_title="CRM Insight · 客户洞察", page_icon=":material/insights:", layout="wide")
+
+lang = shell.language()
+pages = {
+    t("nav.section.dashboards", lang): [
+        st.Page("pages/overview.py", title=t("nav.overview", lang), icon=":material/dashboard:",
+                url_path="overview", default=True),
+    ],
+    t("nav.section.data", lang): [
+        st.Page("pages/data.py", title=t("nav.data", lang), icon=":material/database:", url_path="data"),
+    ],
+}
+st.navigation(pages).run()

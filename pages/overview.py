@@ -1,0 +1,95 @@
+"""Overview: KPIs against the previous period, trends, category / channel / province mix."""
+
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from crm import overview
+from crm.formatting import format_date
+from ui import components as ui
+from ui.cache import cached
+from ui.labels import label_series
+from ui.shell import page_context
+
+ctx = page_context()
+f = ctx.filters
+st.title(ctx.t("overview.title"))
+st.caption(ctx.t("overview.caption", start=format_date(f.start, ctx.lang), end=format_date(f.end, ctx.lang),
+                 prev_start=format_date(f.previous().start, ctx.lang),
+                 prev_end=format_date(f.previous().end, ctx.lang)))
+
+if not ctx.has_data:
+    ui.no_data(ctx)
+    st.stop()
+
+kpis = cached(overview.compute_kpis, f)
+ui.kpi_cards(ctx, kpis)
+
+trend = cached(overview.monthly_trend, f)
+if trend.empty:
+    ui.empty_state(ctx)
+    st.stop()
+
+left, right = st.columns(2)
+with left:
+    st.subheader(ctx.t("overview.trend.revenue"))
+    fig = go.Figure()
+    fig.add_bar(x=trend["month"], y=trend["revenue"], name=ctx.t("overview.col.revenue"))
+    fig.add_scatter(x=trend["month"], y=trend["profit"], name=ctx.t("overview.col.profit"), mode="lines+markers")
+    fig.update_yaxes(tickprefix="¥")
+    ui.chart(ui.style_figure(fig), key="overview.chart.revenue")
+with right:
+    st.subheader(ctx.t("overview.trend.customers"))
+    fig = go.Figure()
+    fig.add_bar(x=trend["month"], y=trend["new_customers"], name=ctx.t("overview.col.new_customers"))
+    fig.add_bar(x=trend["month"], y=trend["returning_customers"], name=ctx.t("overview.col.returning_customers"))
+    fig.update_layout(barmode="stack")
+    ui.chart(ui.style_figure(fig), key="overview.chart.customers")
+
+columns = {
+    "value": None, "revenue": ctx.t("overview.col.revenue"), "profit": ctx.t("overview.col.profit"),
+    "orders": ctx.t("overview.col.orders"), "customers": ctx.t("overview.col.customers"),
+    "share": ctx.t("overview.col.share"),
+}
+money = st.column_config.NumberColumn(format="¥%,.0f")
+column_config = {
+    columns["revenue"]: money, columns["profit"]: money,
+    columns["share"]: st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+}
+
+tabs = st.tabs([ctx.t("overview.tab.category"), ctx.t("overview.tab.channel"), ctx.t("overview.tab.province")])
+for tab, dimension, plural in zip(tabs, ("category", "channel", "province"), ("categories", "channels", "provinces")):
+    with tab:
+        table = cached(overview.breakdown, f, dimension)
+        if table.empty:
+            ui.empty_state(ctx)
+            continue
+        shown = table.assign(value=label_series(table["value"], plural, ctx.lang))
+        label = ctx.t(f"overview.dim.{dimension}")
+        shown = shown.rename(columns={**columns, "value": label})
+        chart_rows = shown.head(10)
+        if dimension == "category":
+            fig = px.pie(chart_rows, names=label, values=columns["revenue"], hole=0.45)
+        else:
+            fig = px.bar(chart_rows.iloc[::-1], x=columns["revenue"], y=label, orientation="h")
+            fig.update_xaxes(tickprefix="¥")
+        chart_col, table_col = st.columns([2, 3])
+        with chart_col:
+            ui.chart(ui.style_figure(fig), key=f"overview.chart.{dimension}")
+        with table_col:
+            st.dataframe(shown, hide_index=True, column_config=column_config, width="stretch",
+                         key=f"overview.table.{dimension}")
+            ui.download_buttons(ctx, shown, f"overview_{dimension}", key=f"overview.download.{dimension}")
+
+with st.expander(ctx.t("overview.monthly_table")):
+    monthly = trend.rename(columns={
+        "month": ctx.t("overview.col.month"), "revenue": columns["revenue"], "profit": columns["profit"],
+        "orders": columns["orders"], "customers": columns["customers"],
+        "new_customers": ctx.t("overview.col.new_customers"),
+        "returning_customers": ctx.t("overview.col.returning_customers"),
+    })
+    st.dataframe(monthly, hide_index=True, width="stretch", column_config={
+        columns["revenue"]: money, columns["profit"]: money,
+        ctx.t("overview.col.month"): st.column_config.DateColumn(format="YYYY-MM"),
+    })
+    ui.download_buttons(ctx, monthly, "overview_monthly", key="overview.download.monthly")

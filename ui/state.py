@@ -1,0 +1,27 @@
+"""Session-state keys, in one place (never literal strings in pages)."""
+
+INITIALISED = "crm.initialised"       # URL read into state once per session
+VALUES = "crm.values"                 # {widget key: value}: the filters' memory across pages
+LANG = "crm.lang"                     # language radio
+PERIOD = "crm.filter.period"          # (start, end) date range
+AS_OF = "crm.filter.as_of"
+PROVINCES = "crm.filter.provinces"
+CHANNELS = "crm.filter.channels"
+CATEGORIES = "crm.filter.categories"
+GENDERS = "crm.filter.genders"
+AGE_BANDS = "crm.filter.age_bands"
+
+# Data page
+IMPORT_KIND = "data.import.kind"
+IMPORT_FILE = "data.import.file"
+IMPORT_MAPPING = "data.import.mapping"
+IMPORT_RESULT = "data.import.result"
+
+# Filter dimension -> (state key, URL parameter)
+DIMENSION_KEYS = {
+    "provinces": (PROVINCES, "prov"),
+    "channels": (CHANNELS, "chan"),
+    "categories": (CATEGORIES, "cat"),
+    "genders": (GENDERS, "gender"),
+    "age_bands": (AGE_BANDS, "age"),
+}
