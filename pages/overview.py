@@ -37,6 +37,7 @@ with left:
     fig.add_bar(x=trend["month"], y=trend["revenue"], name=ctx.t("overview.col.revenue"))
     fig.add_scatter(x=trend["month"], y=trend["profit"], name=ctx.t("overview.col.profit"), mode="lines+markers")
     fig.update_yaxes(tickprefix="¥")
+    fig.update_xaxes(tickformat="%Y-%m")
     ui.chart(ui.style_figure(fig), key="overview.chart.revenue")
 with right:
     st.subheader(ctx.t("overview.trend.customers"))
@@ -44,6 +45,7 @@ with right:
     fig.add_bar(x=trend["month"], y=trend["new_customers"], name=ctx.t("overview.col.new_customers"))
     fig.add_bar(x=trend["month"], y=trend["returning_customers"], name=ctx.t("overview.col.returning_customers"))
     fig.update_layout(barmode="stack")
+    fig.update_xaxes(tickformat="%Y-%m")
     ui.chart(ui.style_figure(fig), key="overview.chart.customers")
 
 columns = {

@@ -23,7 +23,7 @@ def format_metric(metric: str, value: float | None, lang: str) -> str:
         return format_money(value, lang, compact=True)
     if metric in RATE_METRICS:
         return format_percent(value)
-    return format_number(value, lang, compact=True)
+    return format_number(value, lang, compact=value is not None and abs(value) >= 100_000)
 
 
 def kpi_cards(ctx: PageContext, kpis: pd.DataFrame, *, per_row: int = 5, prefix: str = "overview.kpi") -> None:

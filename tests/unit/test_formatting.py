@@ -1,0 +1,37 @@
+import datetime as dt
+
+import pandas as pd
+
+from crm.formatting import format_date, format_money, format_number, format_percent, relative_change
+
+
+def test_money_in_chinese_uses_wan_and_yi():
+    assert format_money(1234.5, "zh") == "¥1,234"  # ≥ 1,000 drops the fen
+    assert format_money(12.5, "zh") == "¥12.50"
+    assert format_money(123456, "zh", compact=True) == "¥12.35万"
+    assert format_money(250_000_000, "zh", compact=True) == "¥2.5亿"
+    assert format_money(9_999, "zh", compact=True) == "¥9,999"
+
+
+def test_money_in_english_uses_k_m_b():
+    assert format_money(123456, "en", compact=True) == "¥123.46K"
+    assert format_money(2_500_000, "en", compact=True) == "¥2.5M"
+    assert format_money(-1500, "en") == "-¥1,500"
+    assert format_money(None, "en") == "—"
+
+
+def test_numbers_percent_dates():
+    assert format_number(1234567, "en") == "1,234,567"
+    assert format_number(1234567, "zh", compact=True) == "123.46万"
+    assert format_percent(0.1234) == "12.3%"
+    assert format_percent(-0.05, signed=True) == "-5.0%"
+    assert format_percent(float("nan")) == "—"
+    assert format_date(dt.date(2024, 1, 31), "zh") == "2024年1月31日"
+    assert format_date(pd.Timestamp("2024-01-31 10:00"), "en") == "2024-01-31"
+
+
+def test_relative_change():
+    assert relative_change(150, 100) == 0.5
+    assert relative_change(50, 100) == -0.5
+    assert relative_change(5, 0) is None
+    assert relative_change(None, 3) is None
