@@ -39,7 +39,7 @@ test-fast: $(STAMP)
 	CRM_SKIP_BROWSER=1 $(BIN)/python -m pytest -m "not browser"
 
 bench: $(STAMP)
-	$(BIN)/python -m crm.bench
+	$(BIN)/python scripts/bench.py
 
 clean:
 	rm -rf $(VENV) data/*.duckdb data/*.wal data/bench tests/artifacts .pytest_cache

@@ -1,0 +1,184 @@
+"""`make bench`: how fast the product is, in figures (nothing here asserts a duration).
+
+1. Builds (or reuses) two demo databases under data/bench/: the default
+   20,000 customers and 1,000,000 customers (about ten million orders).
+2. For each database and each page: the warm render time of the page script
+   (AppTest: one run to warm the caches, then the median of three runs with
+   the same filters) and the cold time of the page's main queries (crm/
+   functions called directly, no cache).
+3. Imports a generated 1,000,000-row orders CSV into a copy of the large database
+   (validation, upsert, re-materialising every aggregate).
+
+Options: --customers N (large size), --skip-large, --skip-import, --rebuild.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from crm import db, demo, overview  # noqa: E402
+from crm.features import reference_date  # noqa: E402
+from crm.filters import default_filters, Filters  # noqa: E402
+
+BENCH_DIR = ROOT / "data" / "bench"
+
+
+def main_queries(con) -> dict[str, callable]:
+    """The queries each page runs on a first visit, by page (extended as pages arrive)."""
+    f = default_filters(reference_date(con))
+    guangdong = Filters(start=f.start, end=f.end, as_of=f.as_of, provinces=("广东",))
+    queries = {
+        "overview": {
+            "kpis": lambda: overview.compute_kpis(con, f),
+            "kpis (province filter)": lambda: overview.compute_kpis(con, guangdong),
+            "monthly_trend": lambda: overview.monthly_trend(con, f),
+            "breakdown x3": lambda: [overview.breakdown(con, f, d) for d in ("category", "channel", "province")],
+            "filter_options": lambda: overview.filter_options(con),
+        },
+    }
+    try:
+        from crm import imports
+
+        queries["data"] = {
+            "list_batches": lambda: imports.list_batches(con),
+            "data_quality": lambda: imports.data_quality(con),
+        }
+    except ImportError:
+        pass
+    return queries
+
+
+def timed(func, repeat: int = 1) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def build(path: Path, customers: int, rebuild: bool) -> None:
+    if path.exists() and not rebuild:
+        print(f"  reusing {path.relative_to(ROOT)}")
+        return
+    if path.exists():
+        path.unlink()
+    start = time.perf_counter()
+    con = db.connect(path)
+    summary = demo.build_demo(con, customers=customers, seed=42)
+    con.close()
+    print(f"  built {path.relative_to(ROOT)}: {summary['customers']:,} customers, {summary['orders']:,} orders "
+          f"in {time.perf_counter() - start:.1f} s")
+
+
+def page_paths() -> list[str]:
+    return sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
+
+
+def warm_render(path: Path) -> dict[str, float]:
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["CRM_DB"] = str(path)
+    results = {}
+    for page in page_paths():
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+        at.query_params["lang"] = "zh"
+        at.run()
+        at.switch_page(page).run()  # cold: fills the caches
+        if at.exception:
+            raise RuntimeError(f"{page}: {[e.value for e in at.exception]}")
+        runs = []
+        for _ in range(3):
+            start = time.perf_counter()
+            at.run()
+            runs.append(time.perf_counter() - start)
+        results[page] = statistics.median(runs)
+    return results
+
+
+def report(path: Path, label: str) -> None:
+    con = db.connect(path)
+    counts = db.table_counts(con)
+    print(f"\n## {label}: {counts['customers']:,} customers, {counts['orders']:,} orders")
+    print("\nMain queries, cold (no cache), best of 2:")
+    for page, queries in main_queries(con).items():
+        for name, func in queries.items():
+            print(f"  {page:<14} {name:<28} {timed(func, repeat=2):7.3f} s")
+    con.close()
+    print("\nPage scripts, warm (AppTest, median of 3 runs after a first run):")
+    for page, seconds in warm_render(path).items():
+        print(f"  {page:<28} {seconds:7.3f} s")
+
+
+def import_benchmark(base: Path, rows: int = 1_000_000) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from crm import imports
+
+    target = BENCH_DIR / "import_target.duckdb"
+    csv_path = BENCH_DIR / "orders_1m.csv"
+    shutil.copyfile(base, target)
+    con = db.connect(target)
+    customers = db.query(con, "SELECT customer_id FROM customers USING SAMPLE 200000 ROWS (reservoir, 1)")
+    rng = np.random.default_rng(1)
+    days = rng.integers(0, 365, rows)
+    frame = pd.DataFrame({
+        "订单编号": [f"BENCH{i:08d}" for i in range(rows)],
+        "会员ID": customers["customer_id"].to_numpy()[rng.integers(0, len(customers), rows)],
+        "下单时间": (pd.Timestamp("2025-11-01") + pd.to_timedelta(days, unit="D")).strftime("%Y-%m-%d %H:%M:%S"),
+        "实付金额": rng.gamma(2.0, 120.0, rows).round(2),
+        "商品类目": rng.choice(["服装", "鞋子", "包包", "配饰", "美妆", "家居", "美食"], rows),
+        "渠道": rng.choice(["天猫旗舰店", "京东", "微信小程序", "官网", "线下门店"], rows),
+        "数量": rng.integers(1, 5, rows),
+    })
+    frame.to_csv(csv_path, index=False)
+    data = csv_path.read_bytes()
+    print(f"\n## Import: {rows:,}-row orders CSV ({len(data) / 1e6:.0f} MB) into the large database")
+    start = time.perf_counter()
+    plan = imports.prepare_import(con, data, csv_path.name, "orders", today=dt.date(2026, 11, 23))
+    prepared = time.perf_counter() - start
+    result = imports.commit_import(con, plan)
+    total = time.perf_counter() - start
+    print(f"  validate {prepared:6.2f} s, total with upsert and re-materialising {total:6.2f} s "
+          f"({result.inserted:,} inserted, {len(plan.rejected):,} rejected)")
+    con.close()
+    target.unlink()
+    csv_path.unlink()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--rebuild", action="store_true")
+    args = parser.parse_args()
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    small = BENCH_DIR / "crm_20k.duckdb"
+    large = BENCH_DIR / f"crm_{args.customers // 1000}k.duckdb"
+    print("# CRM Insight benchmark")
+    print(f"machine: {os.cpu_count()} cores")
+    build(small, 20_000, args.rebuild)
+    if not args.skip_large:
+        build(large, args.customers, args.rebuild)
+    report(small, "Default demo")
+    if not args.skip_large:
+        report(large, "Large demo")
+        if not args.skip_import:
+            import_benchmark(large)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,44 @@
+"""AppTest fixtures: a small demo database and a factory for a simulated app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    from crm import db, demo
+
+    path = tmp_path_factory.mktemp("apptest") / "crm.duckdb"
+    con = db.connect(path)
+    demo.build_demo(con, customers=1500, seed=11)
+    con.close()
+    return path
+
+
+@pytest.fixture
+def open_app(demo_db, monkeypatch):
+    """open_app(lang, page=None, db=None, **query) -> a run AppTest on that page."""
+
+    def _open(lang: str, page: str | None = None, db: Path | None = None, **query: str) -> AppTest:
+        monkeypatch.setenv("CRM_DB", str(db or demo_db))
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.query_params["lang"] = lang
+        for key, value in query.items():
+            at.query_params[key] = value
+        at.run()
+        if page:
+            at.switch_page(page).run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    return _open
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}

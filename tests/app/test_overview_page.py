@@ -1,0 +1,112 @@
+"""The overview page in both languages: renders, filters change numbers, URL round-trips."""
+
+import datetime as dt
+
+import pytest
+
+from crm import db, overview
+from crm.filters import Filters
+from crm.i18n import t
+from tests.app.conftest import metrics
+from ui.components import format_metric
+
+LANGS = ["zh", "en"]
+
+
+def expected(demo_db, filters: Filters, metric: str, lang: str) -> str:
+    con = db.connect(demo_db)  # same process as the app: same configuration
+    try:
+        row = overview.compute_kpis(con, filters).set_index("metric").loc[metric]
+    finally:
+        con.close()
+    return format_metric(metric, row["current"], lang)
+
+
+def shown_filters(at) -> Filters:
+    q = at.query_params
+    return Filters(
+        start=dt.date.fromisoformat(q["start"]), end=dt.date.fromisoformat(q["end"]),
+        as_of=dt.date.fromisoformat(q["as_of"]),
+        provinces=tuple(q["prov"].split(",")) if "prov" in q else (),
+        categories=tuple(q["cat"].split(",")) if "cat" in q else (),
+    )
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_renders_kpis_in_language(open_app, demo_db, lang):
+    at = open_app(lang)
+    assert at.title[0].value == t("overview.title", lang)
+    shown = metrics(at)
+    assert len(shown) == 9
+    revenue_label = t("overview.kpi.revenue", lang)
+    assert shown[revenue_label] == expected(demo_db, shown_filters(at), "revenue", lang)
+    assert at.query_params["lang"] == lang
+    # the default period is the 12 months up to the latest order
+    assert at.query_params["end"] == at.query_params["as_of"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_province_filter_changes_revenue(open_app, demo_db, lang):
+    at = open_app(lang)
+    label = t("overview.kpi.revenue", lang)
+    before = metrics(at)[label]
+    at.multiselect(key="crm.filter.provinces").select("广东").run()
+    after = metrics(at)[label]
+    assert after != before
+    assert at.query_params["prov"] == "广东"
+    assert after == expected(demo_db, shown_filters(at), "revenue", lang)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_shared_link_opens_the_same_view(open_app, demo_db, lang):
+    at = open_app(lang, start="2026-01-01", end="2026-06-30", cat="美妆")
+    f = shown_filters(at)
+    assert (f.start, f.end, f.categories) == (dt.date(2026, 1, 1), dt.date(2026, 6, 30), ("美妆",))
+    assert at.multiselect(key="crm.filter.categories").value == ["美妆"]
+    label = t("overview.kpi.orders", lang)
+    assert metrics(at)[label] == expected(demo_db, f, "orders", lang)
+
+
+def test_filters_survive_page_switch(open_app):
+    at = open_app("en")
+    at.multiselect(key="crm.filter.genders").select("F").run()
+    revenue = metrics(at)["Revenue"]
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    at.switch_page("pages/overview.py").run()
+    assert at.multiselect(key="crm.filter.genders").value == ["F"]
+    assert metrics(at)["Revenue"] == revenue
+    assert at.query_params["gender"] == "F"
+
+
+def test_language_switch_and_reset(open_app):
+    at = open_app("en")
+    at.multiselect(key="crm.filter.provinces").select("北京").run()
+    at.radio(key="crm.lang").set_value("zh").run()
+    assert at.title[0].value == "经营总览"
+    assert at.query_params["lang"] == "zh"
+    at.button(key="crm.filter.reset").click().run()
+    assert at.multiselect(key="crm.filter.provinces").value == []
+    assert "prov" not in at.query_params
+
+
+def test_tables_and_downloads_present(open_app):
+    at = open_app("en")
+    assert len(at.dataframe) >= 3
+    labels = [b.label for b in at.get("download_button")]
+    assert "Download CSV" in labels and "Download Excel" in labels
+
+
+def test_empty_filters_show_help(open_app):
+    # A one-day period with an as-of in the far past of the data: no orders that day for this mix.
+    at = open_app("en", start="2023-11-17", end="2023-11-17", prov="西藏", cat="美食")
+    assert metrics(at)["Revenue"] == "¥0.00"
+    assert any("No data for these filters" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_empty_database_points_to_data_page(open_app, tmp_path, lang):
+    empty = tmp_path / "empty.duckdb"
+    db.connect(empty).close()
+    at = open_app(lang, db=empty)
+    assert at.warning[0].value == t("common.empty.no_data", lang)
