@@ -18,7 +18,10 @@ from crm.i18n import normalise_language, t
 
 
 def _lang() -> str:
-    return normalise_language(os.environ.get("CRM_LANG") or os.environ.get("LANG", "en"))
+    """CRM_LANG when set, else Chinese only for a zh* system locale (C.UTF-8 and the like mean English)."""
+    if os.environ.get("CRM_LANG"):
+        return normalise_language(os.environ["CRM_LANG"])
+    return "zh" if os.environ.get("LANG", "").lower().startswith("zh") else "en"
 
 
 def _date(value: str) -> dt.date:
@@ -61,6 +64,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise CRMInputError("imports.error.file_not_found", file=str(path))
+    size = path.stat().st_size
+    if size > imports.MAX_IMPORT_BYTES:  # refuse before reading it into memory
+        raise CRMInputError("imports.error.file_too_large", file=path.name, size_mb=round(size / 2**20, 1),
+                            limit_mb=round(imports.MAX_IMPORT_BYTES / 2**20, 1))
     con = db.connect(args.db)
     plan = imports.prepare_import(
         con, path.read_bytes(), path.name, args.kind, mapping=_parse_map(args.map) or None,

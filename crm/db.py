@@ -210,6 +210,16 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | Map
         cur.close()
 
 
+def scalar_in_transaction(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
+    """One value read on `con` itself, so it sees the caller's uncommitted writes.
+
+    A cursor is a separate DuckDB connection and only sees committed data; a
+    writer inside its transaction uses this instead of `scalar`.
+    """
+    rows = con.execute(sql, bind(sql, params)).fetchall()
+    return rows[0][0] if rows else None
+
+
 def data_version(con: duckdb.DuckDBPyConnection) -> int:
     """A counter raised by every write (import, undo, demo build); caches key on it."""
     value = scalar(con, "SELECT value FROM meta WHERE key = 'data_version'")
@@ -221,12 +231,12 @@ def bump_data_version(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'data_version'"
     )
-    return data_version(con)
+    return int(scalar_in_transaction(con, "SELECT value FROM meta WHERE key = 'data_version'"))
 
 
 def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
     """The id for a new import batch (batch 0 is reserved for the demo build)."""
-    return int(scalar(con, "SELECT coalesce(max(batch_id), 0) + 1 FROM import_batches"))
+    return int(scalar_in_transaction(con, "SELECT coalesce(max(batch_id), 0) + 1 FROM import_batches"))
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

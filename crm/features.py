@@ -19,7 +19,7 @@ import datetime as dt
 
 import duckdb
 
-from crm.db import scalar
+from crm.db import scalar, scalar_in_transaction
 
 # Age bands: code -> inclusive lower bound in years. Labels come from i18n (`age_band.<code>`).
 AGE_BANDS = ["u25", "25_34", "35_44", "45_54", "55p", "unknown"]
@@ -86,7 +86,7 @@ def materialise(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     Runs inside the caller's transaction when there is one, so an import and
     its aggregates commit together. Returns the reference date.
     """
-    ref = scalar(con, "SELECT max(order_date)::DATE FROM orders")
+    ref = scalar_in_transaction(con, "SELECT max(order_date)::DATE FROM orders")
     if ref is None:
         ref = dt.date.today()
     params = {"ref": ref}

@@ -104,7 +104,7 @@ def test_breakdown_rejects_unknown_dimension(shop):
 
 
 def test_filters_reject_reversed_period():
-    with pytest.raises(CRMInputError, match="start"):
+    with pytest.raises(CRMInputError, match="Start date 2024-02-01 is after end date 2024-01-01"):
         Filters(start=dt.date(2024, 2, 1), end=dt.date(2024, 1, 1), as_of=dt.date(2024, 1, 1))
 
 
