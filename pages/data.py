@@ -1,8 +1,41 @@
-"""Data: import files, review past batches, data quality."""
+"""Data: import files (validate first, then one transaction), past batches with undo, data quality."""
 
 import streamlit as st
 
+from crm import imports
+from ui import importer, state
 from ui.shell import page_context
 
 ctx = page_context(filters=False)
-st.title(ctx.t("nav.data"))
+st.title(ctx.t("data.title"))
+st.caption(ctx.t("data.caption"))
+importer.show_last_result(ctx)
+
+tab_import, tab_batches, tab_quality, tab_demo = st.tabs([
+    ctx.t("data.tab.import"), ctx.t("data.tab.batches"), ctx.t("data.tab.quality"), ctx.t("data.tab.demo"),
+])
+
+with tab_import:
+    left, right = st.columns([1, 2])
+    kind = left.selectbox(
+        ctx.t("data.import.kind"), imports.KINDS, key=state.IMPORT_KIND,
+        format_func=lambda k: ctx.t(f"data.import.kind.{k}"),
+    )
+    left.caption(ctx.t(f"data.import.kind.{kind}.help"))
+    upload = right.file_uploader(
+        ctx.t("data.import.file"), type=["csv", "txt", "tsv", "xlsx", "xlsm", "parquet"], key=state.IMPORT_FILE,
+        help=ctx.t("data.import.file.help"),
+    )
+    if upload is None:
+        st.info(ctx.t("data.import.empty"), icon=":material/upload_file:")
+    else:
+        importer.import_flow(ctx, kind, upload.name, upload.getvalue())
+
+with tab_batches:
+    importer.batches(ctx)
+
+with tab_quality:
+    importer.quality(ctx)
+
+with tab_demo:
+    importer.demo_builder(ctx)

@@ -62,3 +62,15 @@ def write_cursor() -> Iterator[duckdb.DuckDBPyConnection]:
         yield cur
     finally:
         cur.close()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _call_pure(name: str, args: tuple, kwargs: tuple) -> Any:
+    return _FUNCTIONS[name](*args, **dict(kwargs))
+
+
+def cached_pure(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """`func(*args, **kwargs)` for a function that reads no database (e.g. parsing a file), cached."""
+    name = f"{func.__module__}.{func.__qualname__}"
+    _FUNCTIONS.setdefault(name, func)
+    return _call_pure(name, args, tuple(sorted(kwargs.items())))

@@ -1,0 +1,208 @@
+"""The Data page's parts: the import flow, the batch list with undo, data quality, demo rebuild.
+
+Each step calls `crm.imports` (or `crm.demo`); nothing here validates or writes by itself.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from crm import demo, imports
+from crm.errors import CRMInputError
+from crm.formatting import format_number, format_percent
+from ui import components as ui
+from ui import state
+from ui.cache import cached, cached_pure, write_cursor
+from ui.shell import PageContext
+
+IGNORE = ""  # mapping choice: do not import this column
+REJECTED_PREVIEW = 500
+
+
+def _read_columns(ctx: PageContext, name: str, data: bytes) -> list[str] | None:
+    try:
+        return list(cached_pure(imports.read_table, data, name).columns)
+    except CRMInputError as exc:
+        st.error(exc.message(ctx.lang), icon=":material/error:")
+        return None
+
+
+def _mapping_editor(ctx: PageContext, kind: str, columns: list[str], file_key: str) -> dict[str, str]:
+    """One select box per file column, pre-filled with the recognised field."""
+    suggested = imports.suggest_mapping(columns, kind)
+    fields = [IGNORE, *imports.FIELDS[kind]]
+    required = set(imports.REQUIRED[kind])
+
+    def label(field: str) -> str:
+        if field == IGNORE:
+            return ctx.t("data.import.ignore")
+        text = ctx.t(f"imports.field.{field}")
+        return f"{text} *" if field in required else text
+
+    with st.expander(ctx.t("data.import.mapping"), expanded=not required <= set(suggested.values())):
+        st.caption(ctx.t("data.import.mapping.help"))
+        mapping: dict[str, str] = {}
+        grid = st.columns(3)
+        for i, column in enumerate(columns):
+            default = suggested.get(column, IGNORE)
+            mapping[column] = grid[i % 3].selectbox(
+                column, fields, index=fields.index(default), format_func=label,
+                key=f"{state.IMPORT_MAPPING}.{file_key}.{kind}.{i}",
+            )
+    return mapping
+
+
+def import_flow(ctx: PageContext, kind: str, name: str, data: bytes) -> None:
+    """Read → map → validate (nothing written) → report → commit on request."""
+    with st.spinner(ctx.t("data.import.reading")):
+        columns = _read_columns(ctx, name, data)
+    if columns is None:
+        return
+    file_key = f"{name}.{len(data)}"
+    mapping = _mapping_editor(ctx, kind, columns, file_key)
+    try:
+        with st.spinner(ctx.t("data.import.validating")):
+            plan = cached(imports.prepare_import, data, name, kind, mapping)
+    except CRMInputError as exc:
+        st.error(exc.message(ctx.lang), icon=":material/error:")
+        return
+
+    st.subheader(ctx.t("data.import.report"))
+    cols = st.columns(5)
+    cols[0].metric(ctx.t("data.import.rows_total"), format_number(plan.rows_total, ctx.lang))
+    cols[1].metric(ctx.t("data.import.rows_accepted"), format_number(plan.rows_accepted, ctx.lang))
+    cols[2].metric(ctx.t("data.import.rows_rejected"), format_number(plan.rows_rejected, ctx.lang))
+    cols[3].metric(ctx.t("data.import.updates"), format_number(plan.updates, ctx.lang))
+    cols[4].metric(ctx.t("data.import.new_customers"), format_number(len(plan.new_customers), ctx.lang))
+    if plan.already_imported:
+        st.warning(ctx.t("imports.report.already_imported", batch=plan.existing_batch_id), icon=":material/content_copy:")
+
+    if plan.rows_rejected:
+        st.markdown(f"**{ctx.t('data.import.rejected_rows')}**")
+        rejected = plan.rejected.drop(columns=["reason", "reason_text_zh", "reason_text_en"]).assign(
+            reason=plan.reason_texts(ctx.lang).to_numpy()
+        ).rename(columns={"row_number": ctx.t("data.import.row_number"), "column": ctx.t("data.import.column"),
+                          "reason": ctx.t("data.import.reason")})
+        if len(rejected) > REJECTED_PREVIEW:
+            st.caption(ctx.t("data.import.rejected_preview", shown=REJECTED_PREVIEW, total=len(rejected)))
+        st.dataframe(rejected.head(REJECTED_PREVIEW), hide_index=True, width="stretch", key="data.import.rejected")
+        ui.download_buttons(ctx, rejected, f"rejected_{name.rsplit('.', 1)[0]}", key="data.import.rejected")
+
+    if plan.rows_accepted:
+        with st.expander(ctx.t("data.import.preview")):
+            st.dataframe(plan.accepted.head(50), hide_index=True, width="stretch")
+
+    disabled = plan.rows_accepted == 0 or plan.already_imported
+    if st.button(ctx.t("data.import.commit", count=format_number(plan.rows_accepted, ctx.lang)), type="primary",
+                 disabled=disabled, key="data.import.commit", icon=":material/file_upload:"):
+        try:
+            with st.spinner(ctx.t("data.import.committing")), write_cursor() as cur:
+                result = imports.commit_import(cur, plan)
+        except CRMInputError as exc:
+            st.error(exc.message(ctx.lang), icon=":material/error:")
+            return
+        st.session_state[state.IMPORT_RESULT] = ("import", result)
+        st.rerun()
+
+
+def show_last_result(ctx: PageContext) -> None:
+    """The outcome of the write that triggered this rerun, once, in the current language."""
+    done = st.session_state.pop(state.IMPORT_RESULT, None)
+    if done is None:
+        return
+    what, value = done
+    if what == "import":
+        text = imports.format_result(value, ctx.lang)
+    elif what == "undo":
+        text = ctx.t("data.batches.undone", batch=value)
+    else:
+        text = ctx.t("data.demo.done", customers=format_number(value["customers"], ctx.lang),
+                     orders=format_number(value["orders"], ctx.lang))
+    st.success(text, icon=":material/check_circle:")
+
+
+def batches(ctx: PageContext) -> None:
+    """Past imports, newest first, and undo for an active one."""
+    table = cached(imports.list_batches)
+    if table.empty:
+        st.info(ctx.t("data.batches.empty"))
+        return
+    shown = table.drop(columns=["mapping", "file_hash"]).assign(
+        status=table["status"].map(lambda s: ctx.t(f"data.batches.status.{s}")),
+        table_name=table["table_name"].map(lambda k: ctx.t(f"data.batches.table.{k}")),
+    ).rename(columns={c: ctx.t(f"data.batches.col.{c}") for c in table.columns if c not in ("mapping", "file_hash")})
+    st.dataframe(shown, hide_index=True, width="stretch", key="data.batches.table")
+    ui.download_buttons(ctx, shown, "import_batches", key="data.batches.download")
+
+    undoable = table.loc[(table["status"] == "active") & (table["batch_id"] > 0)]
+    if undoable.empty:
+        return
+    st.subheader(ctx.t("data.batches.undo"))
+    labels = dict(zip(undoable["batch_id"], undoable["file_name"]))
+    left, right = st.columns([3, 1])
+    batch_id = left.selectbox(
+        ctx.t("data.batches.undo.choose"), list(labels), key="data.batches.undo.batch",
+        format_func=lambda b: f"#{b} · {labels[b]}",
+    )
+    confirm = left.checkbox(ctx.t("data.batches.undo.confirm"), key="data.batches.undo.confirm")
+    if right.button(ctx.t("data.batches.undo.button"), disabled=not confirm, key="data.batches.undo.button",
+                    icon=":material/undo:"):
+        try:
+            with st.spinner(ctx.t("data.batches.undoing")), write_cursor() as cur:
+                imports.undo_batch(cur, int(batch_id))
+        except CRMInputError as exc:
+            st.error(exc.message(ctx.lang), icon=":material/error:")
+            return
+        st.session_state[state.IMPORT_RESULT] = ("undo", int(batch_id))
+        st.rerun()
+
+
+def quality(ctx: PageContext) -> None:
+    """Row counts, date ranges, empty values and orders without a known customer."""
+    q = cached(imports.data_quality)
+    counts = dict(zip(q["row_counts"]["table_name"], q["row_counts"]["rows"]))
+    orphans = q["orphan_orders"].iloc[0]
+    cols = st.columns(5)
+    for col, name in zip(cols, ("customers", "stub_customers", "orders", "tickets")):
+        col.metric(ctx.t(f"quality.table.{name}"), format_number(counts.get(name, 0), ctx.lang))
+    cols[4].metric(ctx.t("quality.orphan_orders"), format_number(orphans["orphan_orders"], ctx.lang),
+                   help=format_percent(orphans["orphan_share"]) if pd.notna(orphans["orphan_share"]) else None)
+
+    st.subheader(ctx.t("quality.date_ranges"))
+    ranges = q["date_ranges"].assign(table_name=lambda d: d["table_name"].map(lambda k: ctx.t(f"quality.table.{k}")))
+    st.dataframe(ranges.rename(columns={
+        "table_name": ctx.t("quality.col.table"), "column_name": ctx.t("quality.col.column"),
+        "rows": ctx.t("quality.col.rows"), "first_date": ctx.t("quality.col.first"),
+        "last_date": ctx.t("quality.col.last"),
+    }), hide_index=True, width="stretch")
+
+    st.subheader(ctx.t("quality.empty_values"))
+    empty = q["empty_values"].assign(table_name=lambda d: d["table_name"].map(lambda k: ctx.t(f"quality.table.{k}")))
+    empty = empty.rename(columns={
+        "table_name": ctx.t("quality.col.table"), "column_name": ctx.t("quality.col.column"),
+        "rows": ctx.t("quality.col.rows"), "empty": ctx.t("quality.col.empty"),
+        "empty_share": ctx.t("quality.col.empty_share"),
+    })
+    st.dataframe(empty, hide_index=True, width="stretch", column_config={
+        ctx.t("quality.col.empty_share"): st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+    })
+    ui.download_buttons(ctx, empty, "data_quality", key="data.quality.download")
+
+
+def demo_builder(ctx: PageContext) -> None:
+    """Replace everything with demo data, with a progress bar."""
+    st.markdown(ctx.t("data.demo.text"))
+    left, right = st.columns(2)
+    customers = left.number_input(ctx.t("data.demo.customers"), min_value=100, max_value=1_000_000,
+                                  value=20_000, step=1_000, key="data.demo.customers")
+    seed = right.number_input(ctx.t("data.demo.seed"), min_value=0, value=42, step=1, key="data.demo.seed")
+    confirm = st.checkbox(ctx.t("data.demo.confirm"), key="data.demo.confirm")
+    if st.button(ctx.t("data.demo.button"), disabled=not confirm, key="data.demo.button", icon=":material/auto_awesome:"):
+        bar = st.progress(0.0, text=ctx.t("data.demo.running"))
+        with write_cursor() as cur:
+            summary = demo.build_demo(cur, customers=int(customers), seed=int(seed),
+                                      progress=lambda message, fraction: bar.progress(min(fraction, 1.0), text=message))
+        bar.empty()
+        st.session_state[state.IMPORT_RESULT] = ("demo", summary)
+        st.rerun()
