@@ -38,6 +38,7 @@ def _progress(message: str, fraction: float) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     from crm import demo
 
+    demo.validate_arguments(args.customers, args.seed, args.years, args.end)  # before any file is created
     con = db.connect(args.db)
     summary = demo.build_demo(
         con, customers=args.customers, seed=args.seed, end_date=args.end, years=args.years,

@@ -7,7 +7,7 @@ Dashboards read these instead of joining raw tables on every click:
   stored sorted by ``order_date`` so period filters skip whole row groups.
 * ``customer_features`` — one row per customer with lifetime figures:
   first and last order, order count, revenue, profit, recency, tenure,
-  main category, ticket and complaint counts.
+  main category (the one with the most revenue), ticket and complaint counts.
 
 Age and recency are measured at the *reference date*: the latest order date in
 the data (kept in ``meta.reference_date``), so demo data never looks stale.
@@ -115,9 +115,13 @@ def materialise(con: duckdb.DuckDBPyConnection) -> dt.date | None:
                    max(order_date) AS last_order_date,
                    count(*) AS orders,
                    sum(amount) AS revenue,
-                   sum(profit) AS profit,
-                   arg_max(category, amount) AS main_category
+                   sum(profit) AS profit
             FROM order_facts WHERE NOT returned GROUP BY customer_id
+        ), m AS (  -- main category: the one with the most revenue (ties: first by name)
+            SELECT customer_id, category AS main_category
+            FROM order_facts WHERE NOT returned AND category IS NOT NULL
+            GROUP BY customer_id, category
+            QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY sum(amount) DESC, category) = 1
         ), r AS (
             SELECT customer_id, count(*) AS returns FROM order_facts WHERE returned GROUP BY customer_id
         ), t AS (
@@ -140,12 +144,13 @@ def materialise(con: duckdb.DuckDBPyConnection) -> dt.date | None:
                CASE WHEN o.orders > 0 THEN o.revenue / o.orders END AS avg_order_value,
                date_diff('day', o.last_order_date, $ref) AS recency_days,
                date_diff('day', coalesce(o.first_order_date, c.signup_date), $ref) AS tenure_days,
-               o.main_category,
+               m.main_category,
                coalesce(t.tickets, 0) AS tickets,
                coalesce(t.complaints, 0) AS complaints,
                coalesce(t.open_complaints, 0) AS open_complaints
         FROM customers c
         LEFT JOIN o USING (customer_id)
+        LEFT JOIN m USING (customer_id)
         LEFT JOIN r USING (customer_id)
         LEFT JOIN t USING (customer_id)
         """,

@@ -191,7 +191,7 @@ UNION ALL SELECT 'channels', channel, count(*) FROM order_facts WHERE channel IS
 UNION ALL SELECT 'categories', category, count(*) FROM order_facts WHERE category IS NOT NULL GROUP BY ALL
 UNION ALL SELECT 'genders', gender, count(*) FROM customer_features WHERE gender IS NOT NULL GROUP BY ALL
 UNION ALL SELECT 'age_bands', age_band, count(*) FROM customer_features GROUP BY ALL
-ORDER BY dimension, n DESC
+ORDER BY dimension, n DESC, value
 """
 
 

@@ -12,10 +12,12 @@ def test_customer_features_by_hand(shop):
     assert (a["orders"], a["revenue"], a["profit"]) == (3, 600, 270)  # 100+200+300; 40+80+150
     assert a["recency_days"] == 60  # 2024-05-01 -> 2024-06-30
     assert a["tenure_days"] == 478  # 2023-03-10 -> 2024-06-30
-    assert a["main_category"] == "服装"  # its largest order (O3, 300)
+    assert a["main_category"] == "服装"  # 服装 100 + 300 beats 美妆 200
     assert a["avg_order_value"] == 200
     assert (a["complaints"], a["open_complaints"]) == (1, 1)  # T1 open
+    assert df.loc["D", "main_category"] == "家居"
     b = df.loc["B"]
+    assert b["main_category"] == "服装"  # 服装 150 beats 美食 50; the returned O6 does not count
     assert (b["orders"], b["revenue"], b["returns"]) == (2, 200, 1)  # O6 returned: not counted
     assert df.loc[["A", "B", "C", "D"], "age"].tolist() == [34, 44, 23, 54]  # completed years
     assert df["age"].isna()["E"]
