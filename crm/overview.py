@@ -121,24 +121,28 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 
 
 _MONTHLY_SQL = """
-WITH base AS (
-    SELECT customer_id, order_month, order_date, amount, profit
+WITH customer_months AS (  -- one row per customer and month: distinct counts become plain counts
+    SELECT customer_id, order_month,
+           count(*) FILTER (WHERE order_date >= $start) AS orders,
+           sum(amount) FILTER (WHERE order_date >= $start) AS revenue,
+           sum(profit) FILTER (WHERE order_date >= $start) AS profit
     FROM crm_orders($provinces, $channels, $categories, $genders, $age_bands)
     WHERE order_date <= $end
+    GROUP BY customer_id, order_month
 ), firsts AS (
-    SELECT customer_id, min(order_month) AS first_month FROM base GROUP BY customer_id
+    SELECT customer_id, min(order_month) AS first_month FROM customer_months GROUP BY customer_id
 )
-SELECT b.order_month AS month,
-       sum(b.amount) AS revenue,
-       sum(b.profit) AS profit,
-       count(*) AS orders,
-       count(DISTINCT b.customer_id) AS customers,
-       count(DISTINCT b.customer_id) FILTER (WHERE f.first_month = b.order_month) AS new_customers,
-       count(DISTINCT b.customer_id) FILTER (WHERE f.first_month < b.order_month) AS returning_customers
-FROM base b JOIN firsts f USING (customer_id)
-WHERE b.order_date >= $start
-GROUP BY b.order_month
-ORDER BY b.order_month
+SELECT m.order_month AS month,
+       sum(m.revenue) AS revenue,
+       sum(m.profit) AS profit,
+       sum(m.orders) AS orders,
+       count(*) AS customers,
+       count(*) FILTER (WHERE f.first_month = m.order_month) AS new_customers,
+       count(*) FILTER (WHERE f.first_month < m.order_month) AS returning_customers
+FROM customer_months m JOIN firsts f USING (customer_id)
+WHERE m.orders > 0
+GROUP BY m.order_month
+ORDER BY m.order_month
 """
 
 
