@@ -100,6 +100,59 @@ def cmd_batches(args: argparse.Namespace) -> int:
     return 0
 
 
+def _analysis_filters(con, args: argparse.Namespace):
+    """The period the pages default to: the 12 months up to as-of (the data's reference date
+    unless --as-of), with --start / --end overriding either end."""
+    from dataclasses import replace
+
+    from crm.features import reference_date
+    from crm.filters import default_filters
+
+    as_of = args.as_of or reference_date(con)
+    filters = default_filters(as_of)
+    return replace(filters, start=args.start or filters.start, end=args.end or filters.end)
+
+
+def cmd_segments(args: argparse.Namespace) -> int:
+    from crm.export import write_table
+    from crm.segments import customer_segments
+
+    con = db.connect(args.db)
+    filters = _analysis_filters(con, args)
+    table = customer_segments(con, filters, bins=args.bins, split=args.split, n_clusters=args.clusters)
+    path = write_table(table, args.out)
+    print(t("segments.cli.written", _lang(), rows=len(table), file=str(path), start=filters.start,
+            end=filters.end, as_of=filters.as_of))
+    return 0
+
+
+def _parse_top(value: str) -> dict[str, object]:
+    """'5%' -> top_share 0.05; '50' -> top_n 50."""
+    text = value.strip()
+    try:
+        if text.endswith("%"):
+            return {"top_share": float(text[:-1]) / 100}
+        return {"top_n": int(text)}
+    except ValueError as exc:
+        raise CRMInputError("key_accounts.error.bad_top", value=value) from exc
+
+
+def cmd_key_accounts(args: argparse.Namespace) -> int:
+    from crm.export import write_table
+    from crm.formatting import format_percent
+    from crm.key_accounts import select_key_accounts
+
+    selection = _parse_top(args.top) if args.top is not None else {}
+    con = db.connect(args.db)
+    filters = _analysis_filters(con, args)
+    result = select_key_accounts(con, filters, by=args.by, min_revenue=args.min_revenue,
+                                 min_orders=args.min_orders, **selection)
+    path = write_table(result.table, args.out)
+    print(t("key_accounts.cli.written", _lang(), rows=result.customers, file=str(path),
+            revenue_share=format_percent(result.revenue_share), profit_share=format_percent(result.profit_share)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m crm", description="CRM Insight command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -127,6 +180,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("batch_id", type=int)
 
     add("batches", cmd_batches, "list import batches")
+
+    def add_period(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--out", required=True, metavar="FILE", help="output file, .csv or .xlsx")
+        p.add_argument("--as-of", type=_date, default=None, help="as-of date (default: the latest order date)")
+        p.add_argument("--start", type=_date, default=None, help="period start (default: 12 months before as-of)")
+        p.add_argument("--end", type=_date, default=None, help="period end (default: as-of)")
+
+    p = add("segments", cmd_segments, "export the per-customer RFM / ABC / tier / cluster table")
+    add_period(p)
+    p.add_argument("--bins", type=int, choices=[4, 5], default=5, help="score bins: 5 quintiles, 4 quartiles")
+    p.add_argument("--split", choices=["mean", "median"], default="mean", help="high/low threshold of R, F and M")
+    p.add_argument("--clusters", type=int, default=None, metavar="K", help="number of clusters (default: by silhouette)")
+
+    p = add("key-accounts", cmd_key_accounts, "export the key accounts")
+    add_period(p)
+    p.add_argument("--top", default=None, metavar="N|P%", help="top N customers (50) or top share (5%%)")
+    p.add_argument("--by", choices=["revenue", "profit", "orders"], default="revenue", help="ranking measure")
+    p.add_argument("--min-revenue", type=float, default=None, help="minimum revenue in the period")
+    p.add_argument("--min-orders", type=int, default=None, help="minimum orders in the period")
     return parser
 
 

@@ -187,14 +187,18 @@ def bind(sql: str, params: Sequence[Any] | Mapping[str, Any] | None) -> Sequence
     return params
 
 
-def query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> pd.DataFrame:
+def query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None,
+          *, frames: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Run one read query with bound parameters on its own cursor; return a DataFrame.
 
     This is the gateway every analytic uses: `sql` is a static string from
     `crm/`, and every value arrives through `params` (`$name` or `?`).
+    `frames` makes in-memory tables visible to this query only, under fixed names.
     """
     cur = con.cursor()
     try:
+        for name, frame in (frames or {}).items():
+            cur.register(name, frame)
         return cur.execute(sql, bind(sql, params)).df()
     finally:
         cur.close()

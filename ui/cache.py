@@ -74,3 +74,19 @@ def cached_pure(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     name = f"{func.__module__}.{func.__qualname__}"
     _FUNCTIONS.setdefault(name, func)
     return _call_pure(name, args, tuple(sorted(kwargs.items())))
+
+
+@st.cache_resource(show_spinner=False, max_entries=12)
+def _call_shared(name: str, path: str, version: int, args: tuple, kwargs: tuple) -> Any:
+    return _FUNCTIONS[name](_database(path), *args, **dict(kwargs))
+
+
+def shared(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Like `cached`, but every session gets the same object instead of a copy.
+
+    For large per-customer frames (a million rows) that pages only read: no
+    pickling on each rerun. Callers must not modify the result in place.
+    """
+    name = f"{func.__module__}.{func.__qualname__}"
+    _FUNCTIONS.setdefault(name, func)
+    return _call_shared(name, db_path(), data_version(), args, tuple(sorted(kwargs.items())))

@@ -139,8 +139,25 @@ def _write_url(lang: str, filters: Filters) -> None:
         st.query_params.from_dict(wanted)
 
 
+def _ensure_router() -> None:
+    """Make sure the page runs inside app.py's router, not alone.
+
+    With a folder named ``pages/`` beside the entrypoint, Streamlit starts in its
+    legacy pages-directory mode and stays there until a session runs
+    ``st.navigation``: a shared link (``/segments``) opened as the server's first
+    request would run the page file without app.py (no page config, file names
+    in the navigation). Leaving that mode and rerunning routes through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def page_context(*, filters: bool = True) -> PageContext:
     """Draw the sidebar (language switch, and the filters unless `filters` is False); return the context."""
+    _ensure_router()
     lang = language()
     data_range = cached(overview.data_range)
     first, reference = data_range["first"], data_range["last"]

@@ -25,3 +25,6 @@ DIMENSION_KEYS = {
     "genders": (GENDERS, "gender"),
     "age_bands": (AGE_BANDS, "age"),
 }
+
+# Key accounts page
+KA_PICKED = "ka.360.picked"           # customer picked in the table for the 360° view

@@ -43,6 +43,14 @@ def test_generated_keys_exist():
     keys = [f"overview.kpi.{m}" for m in overview.KPI_ORDER] + [f"overview.kpi.{m}.help" for m in overview.KPI_ORDER]
     keys += [f"shell.filter.{d}" for d in DIMENSIONS] + [f"value.age_bands.{b}" for b in AGE_BANDS]
     keys += [f"shell.language.{lang}" for lang in i18n.LANGUAGES]
+    from crm import key_accounts, loyalty, profiles, rfm
+
+    keys += [f"rfm.segment.{c}" for c in rfm.SEGMENTS] + [f"rfm.segment.{c}.action" for c in rfm.SEGMENTS]
+    keys += [f"loyalty.tier.{name}" for name, _ in loyalty.DEFAULT_TIERS]
+    keys += [f"key_accounts.trend.{c}" for c in key_accounts.TRENDS]
+    keys += [f"key_accounts.reason.{c}" for c in key_accounts.ALERT_REASONS]
+    keys += [f"segmentation.who.{d}" for d in profiles.MIX_DIMENSIONS]
+    keys += [f"keyacc.col.{c}" for c in key_accounts.KEY_ACCOUNT_COLUMNS] + [f"keyacc.col.{b}" for b in key_accounts.BY]
     for lang in i18n.LANGUAGES:
         assert [k for k in keys if not i18n.has_key(k, lang)] == []
 

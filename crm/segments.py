@@ -1,0 +1,63 @@
+"""The combined per-customer segment table: RFM class, ABC class, tier and cluster.
+
+One row per customer of the RFM population (``crm.rfm.compute_rfm``: at least
+one order in [start, min(end, as_of)] inside the filters), built from the very
+functions the pages call, so an export always matches the screen:
+
+* recency_days, frequency, monetary, r_score, f_score, m_score, segment — ``compute_rfm(bins, split)``
+* abc_class — ``crm.concentration.abc_classes`` by revenue, default cut points 80 % / 95 %
+* tier — ``crm.loyalty.assign_tiers(compute_points(...))`` with the defaults
+* cluster — ``crm.clusters.RFMKMeans(n_clusters, random_state)`` fitted on
+  ``cluster_features`` (recency, frequency, monetary) and predicted for everyone;
+  <NA> when there are too few customers to cluster (fewer than 3, or than n_clusters).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from crm.clusters import RFMKMeans, cluster_features
+from crm.concentration import abc_classes
+from crm.filters import Filters
+from crm.loyalty import assign_tiers, compute_points
+from crm.rfm import compute_rfm, validate_rfm_parameters
+
+SEGMENT_COLUMNS = [
+    "customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score",
+    "segment", "abc_class", "tier", "cluster",
+]
+
+
+def customer_segments(
+    con,
+    filters: Filters,
+    *,
+    bins: int = 5,
+    split: str = "mean",
+    n_clusters: int | None = None,
+    random_state: int = 0,
+) -> pd.DataFrame:
+    """The per-customer table with exactly the columns ``SEGMENT_COLUMNS``, sorted by customer_id.
+
+    `segment` is the RFM class code (see ``crm.rfm.SEGMENTS``), `abc_class` 'A'/'B'/'C',
+    `tier` the loyalty tier name, `cluster` 1..k (1 = highest mean monetary).
+    """
+    validate_rfm_parameters(bins, split)
+    model = RFMKMeans(n_clusters=n_clusters, random_state=random_state)
+    model.validate_params()  # fail before the queries on a bad n_clusters / random_state
+
+    rfm = compute_rfm(con, filters, bins=bins, split=split)
+    abc = abc_classes(con, filters)[["customer_id", "abc_class"]]
+    tiers = assign_tiers(compute_points(con, filters))[["customer_id", "tier"]]
+    X = cluster_features(con, filters)
+
+    needed = n_clusters if n_clusters is not None else 3
+    labels = model.fit_predict(X) if len(X) >= needed else [pd.NA] * len(X)
+    clusters = pd.DataFrame({"customer_id": X["customer_id"], "cluster": pd.array(labels, dtype="Int64")})
+
+    out = (
+        rfm.merge(abc, on="customer_id", how="left")
+        .merge(tiers, on="customer_id", how="left")
+        .merge(clusters, on="customer_id", how="left")
+    )
+    return out[SEGMENT_COLUMNS].reset_index(drop=True)

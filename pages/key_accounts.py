@@ -1,0 +1,185 @@
+"""Key accounts (大客户): who they are, what they weigh, who needs attention, and one customer's 360° view."""
+
+import plotly.express as px
+import streamlit as st
+
+from crm import customer360, key_accounts
+from crm.errors import CRMInputError
+from crm.formatting import format_date, format_money, format_number, format_percent
+from ui import components as ui
+from ui import state
+from ui.cache import cached
+from ui.labels import label_series
+from ui.shell import page_context
+
+ctx = page_context()
+f = ctx.filters
+st.title(ctx.t("keyacc.title"))
+st.caption(ctx.t("keyacc.caption"))
+if not ctx.has_data:
+    ui.no_data(ctx)
+    st.stop()
+
+money = st.column_config.NumberColumn(format="¥%,.0f")
+
+# ------------------------------------------------------------------ definition
+with st.container(border=True):
+    c1, c2, c3, c4 = st.columns([1.2, 1, 1, 1])
+    mode = c1.radio(ctx.t("keyacc.mode"), ["top_share", "top_n", "thresholds"], key="ka.mode",
+                    format_func=lambda m: ctx.t(f"keyacc.mode.{m}"))
+    by = c2.selectbox(ctx.t("keyacc.by"), key_accounts.BY, key="ka.by", format_func=lambda b: ctx.t(f"keyacc.col.{b}"))
+    selection: dict = {}
+    if mode == "top_share":
+        selection["top_share"] = c3.number_input(ctx.t("keyacc.top_share"), min_value=0.1, max_value=100.0,
+                                                 value=5.0, step=0.5, key="ka.top_share") / 100
+    elif mode == "top_n":
+        selection["top_n"] = int(c3.number_input(ctx.t("keyacc.top_n"), min_value=1, value=100, step=10,
+                                                 key="ka.top_n"))
+    else:
+        selection["min_revenue"] = c3.number_input(ctx.t("keyacc.min_revenue"), min_value=0.0, value=50_000.0,
+                                                   step=5_000.0, key="ka.min_revenue")
+        selection["min_orders"] = int(c4.number_input(ctx.t("keyacc.min_orders"), min_value=0, value=0, step=1,
+                                                      key="ka.min_orders")) or None
+
+try:
+    accounts = cached(key_accounts.select_key_accounts, f, by=by, **selection)
+except CRMInputError as exc:
+    st.error(exc.message(ctx.lang))
+    st.stop()
+
+m1, m2, m3, m4 = st.columns(4)
+m1.metric(ctx.t("keyacc.metric.accounts"), format_number(accounts.customers, ctx.lang),
+          help=ctx.t("keyacc.metric.accounts.help", total=format_number(accounts.total_customers, ctx.lang)))
+m2.metric(ctx.t("keyacc.metric.revenue_share"), format_percent(accounts.revenue_share))
+m3.metric(ctx.t("keyacc.metric.profit_share"), format_percent(accounts.profit_share))
+m4.metric(ctx.t("keyacc.metric.customer_share"),
+          format_percent(accounts.customers / accounts.total_customers if accounts.total_customers else None))
+if accounts.customers:
+    st.markdown(ctx.t("keyacc.headline", accounts=format_number(accounts.customers, ctx.lang),
+                      revenue=format_percent(accounts.revenue_share), profit=format_percent(accounts.profit_share)))
+
+table = accounts.table
+if table.empty:
+    ui.empty_state(ctx)
+    st.stop()
+
+columns = {c: ctx.t(f"keyacc.col.{c}") for c in [
+    "rank", "customer_id", "name", "customer_type", "province", "revenue", "profit", "margin", "orders",
+    "avg_order_value", "last_order_date", "days_since_last_order", "prev_revenue", "change", "trend",
+    "open_complaints", "segment", "tier"]}
+
+
+def present(df):
+    """Codes to labels, columns to the reader's language."""
+    out = df.assign(
+        trend=df["trend"].map(lambda c: ctx.t(f"key_accounts.trend.{c}")),
+        segment=df["segment"].map(lambda c: ctx.t(f"rfm.segment.{c}") if isinstance(c, str) else ""),
+        tier=df["tier"].map(lambda c: ctx.t(f"loyalty.tier.{c}") if isinstance(c, str) else ""),
+        customer_type=label_series(df["customer_type"], "customer_types", ctx.lang),
+        province=label_series(df["province"], "provinces", ctx.lang),
+    )
+    return out[list(columns)].rename(columns=columns)
+
+
+config = {
+    columns["revenue"]: st.column_config.ProgressColumn(format="¥%,.0f", min_value=0,
+                                                        max_value=float(table["revenue"].max() or 1)),
+    columns["profit"]: money, columns["prev_revenue"]: money, columns["avg_order_value"]: money,
+    columns["margin"]: st.column_config.NumberColumn(format="percent"),
+    columns["change"]: st.column_config.NumberColumn(format="percent"),
+    columns["last_order_date"]: st.column_config.DateColumn(format="YYYY-MM-DD"),
+}
+
+tab_list, tab_alerts, tab_360 = st.tabs([ctx.t("keyacc.tab.list"), ctx.t("keyacc.tab.alerts"), ctx.t("keyacc.tab.360")])
+
+with tab_list:
+    search = st.text_input(ctx.t("keyacc.search"), key="ka.search", placeholder=ctx.t("keyacc.search.placeholder"))
+    listing = table
+    if search:
+        needle = search.strip().lower()
+        listing = table[table["customer_id"].str.lower().str.contains(needle, regex=False)
+                        | table["name"].fillna("").str.lower().str.contains(needle, regex=False)]
+    shown = present(listing)
+    event = st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key="ka.table",
+                         on_select="rerun", selection_mode="single-row")
+    ui.download_buttons(ctx, shown, "key_accounts", key="ka.download")
+    rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
+    if rows:
+        st.session_state[state.KA_PICKED] = listing.iloc[rows[0]]["customer_id"]
+        st.caption(ctx.t("keyacc.picked", customer=listing.iloc[rows[0]]["customer_id"]))
+
+with tab_alerts:
+    c1, c2 = st.columns(2)
+    drop = c1.slider(ctx.t("keyacc.alerts.drop"), min_value=5, max_value=95, value=30, step=5, key="ka.drop",
+                     format="%d%%")
+    inactive = c2.number_input(ctx.t("keyacc.alerts.inactive"), min_value=1, value=90, step=15, key="ka.inactive")
+    alerts = key_accounts.key_account_alerts(table, drop_share=drop / 100, inactive_days=int(inactive))
+    if alerts.empty:
+        st.success(ctx.t("keyacc.alerts.none"), icon=":material/verified:")
+    else:
+        st.warning(ctx.t("keyacc.alerts.count", count=len(alerts)), icon=":material/notification_important:")
+        shown_alerts = present(alerts).assign(
+            **{ctx.t("keyacc.col.reason"): alerts["reason"].map(lambda r: ctx.t(f"key_accounts.reason.{r}")).to_numpy()}
+        )
+        st.dataframe(shown_alerts, hide_index=True, width="stretch", column_config=config, key="ka.alerts.table")
+        ui.download_buttons(ctx, shown_alerts, "key_account_alerts", key="ka.alerts.download")
+
+with tab_360:
+    query_text = st.text_input(ctx.t("keyacc.360.search"), key="ka.360.search",
+                               placeholder=ctx.t("keyacc.search.placeholder"))
+    candidates = cached(customer360.search_customers, query_text.strip(), 20) if query_text.strip() else None
+    options = list(candidates["customer_id"]) if candidates is not None else []
+    picked = st.session_state.get(state.KA_PICKED)
+    if picked and picked not in options:
+        options.insert(0, picked)
+    if not options:
+        options = list(table["customer_id"].head(20))
+    names = dict(zip(table["customer_id"], table["name"]))
+    if candidates is not None:
+        names.update(zip(candidates["customer_id"], candidates["name"]))
+    customer_id = st.selectbox(ctx.t("keyacc.360.customer"), options, key="ka.360.customer",
+                               format_func=lambda c: f"{c} · {names.get(c) or ''}")
+    if customer_id:
+        try:
+            info = cached(customer360.profile, customer_id, f.as_of)
+        except CRMInputError as exc:
+            st.error(exc.message(ctx.lang))
+        else:
+            st.subheader(f"{info.get('name') or customer_id} · {customer_id}")
+            p1, p2, p3, p4, p5 = st.columns(5)
+            p1.metric(ctx.t("keyacc.col.revenue"), format_money(info.get("revenue"), ctx.lang, compact=True))
+            p2.metric(ctx.t("keyacc.col.orders"), format_number(info.get("orders"), ctx.lang))
+            p3.metric(ctx.t("keyacc.col.last_order_date"), format_date(info.get("last_order_date"), ctx.lang))
+            p4.metric(ctx.t("keyacc.col.segment"), ctx.t(f"rfm.segment.{info['segment']}") if info.get("segment") else "—")
+            p5.metric(ctx.t("keyacc.col.tier"), ctx.t(f"loyalty.tier.{info['tier']}") if info.get("tier") else "—")
+            details = {
+                ctx.t("keyacc.360.province"): info.get("province"), ctx.t("keyacc.360.city"): info.get("city"),
+                ctx.t("keyacc.360.channel"): info.get("acquisition_channel"),
+                ctx.t("keyacc.360.since"): format_date(info.get("first_order_date"), ctx.lang),
+                ctx.t("keyacc.360.rfm"): f"R{info.get('r_score', '—')} F{info.get('f_score', '—')} M{info.get('m_score', '—')}",
+                ctx.t("keyacc.360.points"): format_number(info.get("points"), ctx.lang),
+                ctx.t("keyacc.col.open_complaints"): format_number(info.get("open_complaints"), ctx.lang),
+            }
+            st.markdown(" · ".join(f"**{k}** {v if v not in (None, '') else '—'}" for k, v in details.items()))
+            left, right = st.columns([3, 2])
+            with left:
+                history = cached(customer360.order_history, customer_id)
+                if not history.empty:
+                    fig = px.bar(history, x="month", y="revenue",
+                                 labels={"month": ctx.t("overview.col.month"), "revenue": ctx.t("keyacc.col.revenue")})
+                    fig.update_xaxes(tickformat="%Y-%m")
+                    ui.chart(ui.style_figure(fig, height=300), key="ka.chart.history")
+            with right:
+                mix = cached(customer360.category_mix, customer_id)
+                if not mix.empty:
+                    mix = mix.assign(category=label_series(mix["category"], "categories", ctx.lang))
+                    fig = px.pie(mix, names="category", values="revenue", hole=0.45)
+                    ui.chart(ui.style_figure(fig, height=300), key="ka.chart.mix")
+            tickets = cached(customer360.tickets, customer_id)
+            st.markdown(f"**{ctx.t('keyacc.360.tickets')}** ({len(tickets)})")
+            if not tickets.empty:
+                st.dataframe(tickets, hide_index=True, width="stretch", key="ka.360.tickets")
+            answers = cached(customer360.survey_answers, customer_id)
+            st.markdown(f"**{ctx.t('keyacc.360.surveys')}** ({len(answers)})")
+            if not answers.empty:
+                st.dataframe(answers, hide_index=True, width="stretch", key="ka.360.surveys")

@@ -1,0 +1,276 @@
+"""Segmentation: RFM 8-class model, k-means clusters, value concentration, points and tiers, who they are."""
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from crm import concentration, loyalty, profiles, rfm
+from crm.errors import CRMInputError
+from crm.formatting import format_percent
+from ui import components as ui
+from ui.cache import cached, shared
+from ui.labels import label_series
+from ui.shell import page_context
+
+ctx = page_context()
+f = ctx.filters
+st.title(ctx.t("segmentation.title"))
+st.caption(ctx.t("segmentation.caption"))
+if not ctx.has_data:
+    ui.no_data(ctx)
+    st.stop()
+
+money = st.column_config.NumberColumn(format="¥%,.0f")
+share = st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)
+
+
+def segment_name(code: str) -> str:
+    return ctx.t(f"rfm.segment.{code}")
+
+
+tab_rfm, tab_clusters, tab_value, tab_tiers, tab_who = st.tabs([
+    ctx.t("segmentation.tab.rfm"), ctx.t("segmentation.tab.clusters"), ctx.t("segmentation.tab.value"),
+    ctx.t("segmentation.tab.tiers"), ctx.t("segmentation.tab.who"),
+])
+
+# ------------------------------------------------------------------ RFM
+with tab_rfm:
+    c1, c2, _ = st.columns([1, 1, 2])
+    bins = c1.radio(ctx.t("segmentation.rfm.bins"), rfm.BINS[::-1], horizontal=True, key="seg.bins",
+                    format_func=lambda b: ctx.t(f"segmentation.rfm.bins.{b}"))
+    split = c2.radio(ctx.t("segmentation.rfm.split"), rfm.SPLITS, horizontal=True, key="seg.split",
+                     format_func=lambda s: ctx.t(f"segmentation.rfm.split.{s}"))
+    scores = shared(rfm.compute_rfm, f, bins=bins, split=split)
+    if scores.empty:
+        ui.empty_state(ctx)
+    else:
+        summary = rfm.segment_summary(scores)
+        table = summary.assign(
+            name=summary["segment"].map(segment_name),
+            action=summary["segment"].map(lambda c: ctx.t(f"rfm.segment.{c}.action")),
+        )
+        columns = {
+            "name": ctx.t("segmentation.col.segment"), "customers": ctx.t("segmentation.col.customers"),
+            "share": ctx.t("segmentation.col.share"), "revenue": ctx.t("segmentation.col.revenue"),
+            "revenue_share": ctx.t("segmentation.col.revenue_share"),
+            "avg_recency": ctx.t("segmentation.col.avg_recency"),
+            "avg_frequency": ctx.t("segmentation.col.avg_frequency"),
+            "avg_monetary": ctx.t("segmentation.col.avg_monetary"), "action": ctx.t("segmentation.col.action"),
+        }
+        shown = table[list(columns)].rename(columns=columns)
+        st.dataframe(shown, hide_index=True, width="stretch", key="seg.rfm.summary", column_config={
+            columns["share"]: share, columns["revenue_share"]: share, columns["revenue"]: money,
+            columns["avg_monetary"]: money,
+            columns["avg_recency"]: st.column_config.NumberColumn(format="%.0f"),
+            columns["avg_frequency"]: st.column_config.NumberColumn(format="%.1f"),
+        })
+        ui.download_buttons(ctx, shown, "rfm_segments", key="seg.rfm.summary.download")
+
+        left, right = st.columns(2)
+        with left:
+            st.subheader(ctx.t("segmentation.rfm.treemap"))
+            tree = table[table["customers"] > 0]
+            fig = px.treemap(tree, path=["name"], values="customers", color="revenue_share",
+                             color_continuous_scale="Blues", hover_data={"revenue": ":,.0f"})
+            fig.update_traces(texttemplate="%{label}<br>%{value:,}")
+            fig.update_coloraxes(colorbar_title=columns["revenue_share"], colorbar_tickformat=".0%")
+            ui.chart(ui.style_figure(fig, height=380), key="seg.chart.treemap")
+        with right:
+            st.subheader(ctx.t("segmentation.rfm.heatmap"))
+            grid = rfm.rf_grid(scores, bins=bins).pivot(index="r_score", columns="f_score", values="customers")
+            fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[str(c) for c in grid.columns],
+                                       y=[str(i) for i in grid.index], colorscale="Blues",
+                                       text=grid.to_numpy(), texttemplate="%{text:,}"))
+            fig.update_xaxes(title=ctx.t("segmentation.rfm.f_score"))
+            fig.update_yaxes(title=ctx.t("segmentation.rfm.r_score"))
+            ui.chart(ui.style_figure(fig, height=380), key="seg.chart.heatmap")
+
+        st.subheader(ctx.t("segmentation.rfm.drill"))
+        present = [c for c in rfm.SEGMENTS if c in set(summary.loc[summary["customers"] > 0, "segment"])]
+        chosen = st.selectbox(ctx.t("segmentation.rfm.drill.choose"), present, key="seg.drill",
+                              format_func=segment_name)
+        st.info(ctx.t(f"rfm.segment.{chosen}.action"), icon=":material/campaign:")
+        members = scores[scores["segment"] == chosen].sort_values("monetary", ascending=False)
+        member_columns = {
+            "customer_id": ctx.t("segmentation.col.customer_id"), "name": ctx.t("segmentation.col.name"),
+            "last_order_date": ctx.t("segmentation.col.last_order"), "recency_days": ctx.t("segmentation.col.recency"),
+            "frequency": ctx.t("segmentation.col.frequency"), "monetary": ctx.t("segmentation.col.monetary"),
+            "r_score": "R", "f_score": "F", "m_score": "M",
+        }
+        listing = members[list(member_columns)].rename(columns=member_columns)
+        st.dataframe(listing, hide_index=True, width="stretch", key="seg.drill.table", column_config={
+            member_columns["monetary"]: money,
+            member_columns["last_order_date"]: st.column_config.DateColumn(format="YYYY-MM-DD"),
+        })
+        ui.download_buttons(ctx, listing, f"segment_{chosen}", key="seg.drill.download")
+
+# ------------------------------------------------------------------ clusters
+with tab_clusters:
+    st.caption(ctx.t("segmentation.clusters.caption"))
+    c1, c2, c3 = st.columns([1, 2, 1])
+    k_choice = c1.selectbox(ctx.t("segmentation.clusters.k"), [0, 2, 3, 4, 5, 6, 7, 8], key="seg.k",
+                            format_func=lambda k: ctx.t("segmentation.clusters.k.auto") if k == 0 else str(k))
+    extra = c2.multiselect(ctx.t("segmentation.clusters.extra"), ["tenure", "avg_order", "category_mix"],
+                           key="seg.extra", format_func=lambda e: ctx.t(f"segmentation.clusters.extra.{e}"))
+    seed = c3.number_input(ctx.t("segmentation.clusters.seed"), min_value=0, value=0, step=1, key="seg.seed")
+    try:
+        with st.spinner(ctx.t("segmentation.clusters.running")):
+            result = shared(profiles.cluster_analysis, f, n_clusters=k_choice or None, extra=tuple(extra),
+                            random_state=int(seed))
+    except CRMInputError as exc:
+        st.warning(exc.message(ctx.lang))
+    else:
+        scores_k = result.silhouette_scores
+        m1, m2 = st.columns(2)
+        m1.metric(ctx.t("segmentation.clusters.chosen"), result.n_clusters)
+        if result.n_clusters in scores_k:
+            m2.metric(ctx.t("segmentation.clusters.silhouette"), f"{scores_k[result.n_clusters]:.3f}")
+        left, right = st.columns(2)
+        with left:
+            st.subheader(ctx.t("segmentation.clusters.silhouette_by_k"))
+            silhouettes = pd.DataFrame({"k": [str(k) for k in scores_k], "score": list(scores_k.values())})
+            fig = px.bar(silhouettes, x="k", y="score", labels={"score": ctx.t("segmentation.clusters.silhouette")})
+            fig.update_traces(marker_color=[ui.PALETTE[1] if k == result.n_clusters else ui.PALETTE[0]
+                                            for k in scores_k])
+            ui.chart(ui.style_figure(fig, height=320), key="seg.chart.silhouette")
+        with right:
+            st.subheader(ctx.t("segmentation.clusters.scatter"))
+            sample = result.sample.assign(cluster=result.sample["cluster"].astype(str))
+            fig = px.scatter(sample, x="recency", y="monetary", color="cluster", size="frequency", log_y=True,
+                             opacity=0.6, labels={"recency": ctx.t("segmentation.col.recency"),
+                                                  "monetary": ctx.t("segmentation.col.monetary"),
+                                                  "cluster": ctx.t("segmentation.col.cluster")})
+            ui.chart(ui.style_figure(fig, height=320), key="seg.chart.clusters")
+        prof = result.profiles.rename(columns={
+            "cluster": ctx.t("segmentation.col.cluster"), "customers": ctx.t("segmentation.col.customers"),
+            "share": ctx.t("segmentation.col.share"), "revenue_share": ctx.t("segmentation.col.revenue_share"),
+            "recency": ctx.t("segmentation.col.recency"), "frequency": ctx.t("segmentation.col.frequency"),
+            "monetary": ctx.t("segmentation.col.monetary"),
+        })
+        st.dataframe(prof, hide_index=True, width="stretch", key="seg.clusters.profiles", column_config={
+            ctx.t("segmentation.col.share"): share, ctx.t("segmentation.col.revenue_share"): share,
+            ctx.t("segmentation.col.monetary"): money,
+        })
+        ui.download_buttons(ctx, prof, "cluster_profiles", key="seg.clusters.download")
+
+# ------------------------------------------------------------------ value concentration
+with tab_value:
+    c1, c2, c3 = st.columns([1, 1, 1])
+    value = c1.radio(ctx.t("segmentation.value.measure"), concentration.VALUES, horizontal=True, key="seg.value",
+                     format_func=lambda v: ctx.t(f"segmentation.col.{v}"))
+    a_cut = c2.number_input(ctx.t("segmentation.value.a"), min_value=1, max_value=98, value=80, step=1, key="seg.a")
+    b_cut = c3.number_input(ctx.t("segmentation.value.b"), min_value=2, max_value=99, value=95, step=1, key="seg.b")
+    curve = shared(concentration.pareto, f, value=value)
+    if curve.empty:
+        ui.empty_state(ctx)
+    else:
+        top = concentration.headline(curve, 0.2)
+        needed = concentration.top_share_for(curve, 0.8)
+        m1, m2, m3 = st.columns(3)
+        m1.metric(ctx.t("segmentation.value.top20", measure=ctx.t(f"segmentation.col.{value}")),
+                  format_percent(top["value_share"]))
+        m2.metric(ctx.t("segmentation.value.for80", measure=ctx.t(f"segmentation.col.{value}")),
+                  format_percent(needed) if needed is not None else "—")
+        m3.metric(ctx.t("segmentation.col.customers"), f"{top['total_customers']:,}")
+        st.markdown(ctx.t("segmentation.value.headline", top=format_percent(top["customer_share"], decimals=0),
+                          share=format_percent(top["value_share"]), measure=ctx.t(f"segmentation.col.{value}")))
+        points = concentration.pareto_points(curve)
+        fig = go.Figure()
+        fig.add_scatter(x=points["customer_share"], y=points["cumulative_share"], mode="lines",
+                        name=ctx.t("segmentation.value.curve"), fill="tozeroy")
+        fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#94a3b8"),
+                        name=ctx.t("segmentation.value.equal"))
+        fig.add_vline(x=0.2, line_dash="dash", line_color="#f97316")
+        fig.add_hline(y=0.8, line_dash="dash", line_color="#f97316")
+        fig.update_xaxes(tickformat=".0%", title=ctx.t("segmentation.value.x"))
+        fig.update_yaxes(tickformat=".0%", title=ctx.t("segmentation.value.y", measure=ctx.t(f"segmentation.col.{value}")))
+        fig.update_layout(hovermode="closest")
+        ui.chart(ui.style_figure(fig, height=380), key="seg.chart.pareto")
+        try:
+            classes = shared(concentration.abc_classes, f, a=a_cut / 100, b=b_cut / 100, value=value)
+        except CRMInputError as exc:
+            st.error(exc.message(ctx.lang))
+        else:
+            abc = concentration.abc_summary(classes).rename(columns={
+                "abc_class": ctx.t("segmentation.col.abc_class"), "customers": ctx.t("segmentation.col.customers"),
+                "customer_share": ctx.t("segmentation.col.share"), "value": ctx.t(f"segmentation.col.{value}"),
+                "value_share": ctx.t("segmentation.col.revenue_share"),
+            })
+            st.dataframe(abc, hide_index=True, width="stretch", key="seg.abc", column_config={
+                ctx.t("segmentation.col.share"): share, ctx.t("segmentation.col.revenue_share"): share,
+                ctx.t(f"segmentation.col.{value}"): money,
+            })
+            export = classes.rename(columns={"customer_id": ctx.t("segmentation.col.customer_id"),
+                                             "value": ctx.t(f"segmentation.col.{value}"),
+                                             "cumulative_share": ctx.t("segmentation.col.cumulative_share"),
+                                             "abc_class": ctx.t("segmentation.col.abc_class")})
+            ui.download_buttons(ctx, export, "abc_classes", key="seg.abc.download")
+
+# ------------------------------------------------------------------ points and tiers
+with tab_tiers:
+    st.caption(ctx.t("segmentation.tiers.caption"))
+    c1, c2, c3, c4, c5 = st.columns(5)
+    per_month = c1.number_input(ctx.t("segmentation.tiers.per_month"), min_value=0.0, value=1.0, step=0.5,
+                                key="seg.per_month")
+    per_point = c2.number_input(ctx.t("segmentation.tiers.per_point"), min_value=0.1, value=10.0, step=1.0,
+                                key="seg.per_point")
+    defaults = dict(loyalty.DEFAULT_TIERS)
+    silver = c3.number_input(ctx.t("loyalty.tier.silver"), min_value=1, value=int(defaults["silver"]), step=100,
+                             key="seg.silver")
+    gold = c4.number_input(ctx.t("loyalty.tier.gold"), min_value=1, value=int(defaults["gold"]), step=100,
+                           key="seg.gold")
+    diamond = c5.number_input(ctx.t("loyalty.tier.diamond"), min_value=1, value=int(defaults["diamond"]),
+                              step=500, key="seg.diamond")
+    points = shared(loyalty.compute_points, f, points_per_month=per_month, yuan_per_point=per_point)
+    try:
+        tiers = loyalty.assign_tiers(points, (("normal", 0), ("silver", silver), ("gold", gold), ("diamond", diamond)))
+    except CRMInputError as exc:
+        st.error(exc.message(ctx.lang))
+    else:
+        summary = loyalty.tier_summary(tiers)
+        summary = summary.assign(name=summary["tier"].map(lambda c: ctx.t(f"loyalty.tier.{c}")))
+        left, right = st.columns(2)
+        with left:
+            fig = px.bar(summary, x="name", y="customers", text="customers",
+                         labels={"name": ctx.t("segmentation.col.tier"), "customers": ctx.t("segmentation.col.customers")})
+            ui.chart(ui.style_figure(fig, height=320), key="seg.chart.tiers")
+        with right:
+            fig = px.pie(summary, names="name", values="revenue", hole=0.45)
+            ui.chart(ui.style_figure(fig, height=320), key="seg.chart.tier_revenue")
+        shown = summary[["name", "customers", "share", "revenue", "revenue_share", "avg_points"]].rename(columns={
+            "name": ctx.t("segmentation.col.tier"), "customers": ctx.t("segmentation.col.customers"),
+            "share": ctx.t("segmentation.col.share"), "revenue": ctx.t("segmentation.col.lifetime_revenue"),
+            "revenue_share": ctx.t("segmentation.col.revenue_share"), "avg_points": ctx.t("segmentation.col.avg_points"),
+        })
+        st.dataframe(shown, hide_index=True, width="stretch", key="seg.tiers.table", column_config={
+            ctx.t("segmentation.col.share"): share, ctx.t("segmentation.col.revenue_share"): share,
+            ctx.t("segmentation.col.lifetime_revenue"): money,
+            ctx.t("segmentation.col.avg_points"): st.column_config.NumberColumn(format="%,.0f"),
+        })
+        ui.download_buttons(ctx, shown, "tiers", key="seg.tiers.download")
+
+# ------------------------------------------------------------------ who they are
+with tab_who:
+    dimension = st.radio(ctx.t("segmentation.who.dimension"), profiles.MIX_DIMENSIONS, horizontal=True,
+                         key="seg.who", format_func=lambda d: ctx.t(f"segmentation.who.{d}"))
+    mix = cached(profiles.segment_mix, f, dimension)
+    if mix.empty:
+        ui.empty_state(ctx)
+    else:
+        plural = {"province": "provinces", "acquisition_channel": "channels", "age_band": "age_bands",
+                  "gender": "genders", "customer_type": "customer_types"}[dimension]
+        mix = mix.assign(value=label_series(mix["value"], plural, ctx.lang), name=mix["segment"].map(segment_name))
+        order = mix.groupby("value")["customers"].sum().sort_values(ascending=False).index.tolist()[:15]
+        mix = mix[mix["value"].isin(order)]
+        fig = px.bar(mix, x="value", y="share", color="name", category_orders={"value": order,
+                     "name": [segment_name(c) for c in rfm.SEGMENTS]},
+                     labels={"value": ctx.t(f"segmentation.who.{dimension}"), "share": ctx.t("segmentation.col.share"),
+                             "name": ctx.t("segmentation.col.segment")})
+        fig.update_yaxes(tickformat=".0%")
+        fig.update_layout(barmode="stack", hovermode="closest")
+        ui.chart(ui.style_figure(fig, height=420), key="seg.chart.who")
+        table = mix.pivot_table(index="value", columns="name", values="customers", fill_value=0).reindex(order)
+        table = table.rename_axis(ctx.t(f"segmentation.who.{dimension}")).reset_index()
+        st.dataframe(table, hide_index=True, width="stretch", key="seg.who.table")
+        ui.download_buttons(ctx, table, f"segment_mix_{dimension}", key="seg.who.download")

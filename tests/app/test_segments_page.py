@@ -1,0 +1,101 @@
+"""Segmentation page in both languages: RFM table, filters, drill-down, tabs, exports."""
+
+import datetime as dt
+
+import pytest
+
+from crm import db, rfm
+from crm.filters import Filters
+from crm.i18n import t
+
+LANGS = ["zh", "en"]
+
+
+def filters_of(at) -> Filters:
+    q = at.query_params
+    return Filters(start=dt.date.fromisoformat(q["start"]), end=dt.date.fromisoformat(q["end"]),
+                   as_of=dt.date.fromisoformat(q["as_of"]),
+                   provinces=tuple(q["prov"].split(",")) if "prov" in q else ())
+
+
+def expected_rfm(demo_db, filters, **kw):
+    con = db.connect(demo_db)
+    try:
+        return rfm.compute_rfm(con, filters, **kw)
+    finally:
+        con.close()
+
+
+# AppTest does not expose a display-only dataframe's key: find each table by a column it alone has.
+TABLE_COLUMN = {
+    "seg.rfm.summary": "segmentation.col.action", "seg.drill.table": "segmentation.col.last_order",
+    "seg.clusters.profiles": "segmentation.col.cluster", "seg.abc": "segmentation.col.abc_class",
+    "seg.tiers.table": "segmentation.col.avg_points", "seg.who.table": "segmentation.who.province",
+}
+
+
+def table(at, key, lang=None):
+    lang = lang or at.query_params["lang"]
+    column = t(TABLE_COLUMN[key], lang)
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def open_segments(open_app, lang, **query):
+    at = open_app(lang, page="pages/segments.py", **query)
+    assert at.title[0].value == t("segmentation.title", lang)
+    return at
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_rfm_summary_matches_crm(open_app, demo_db, lang):
+    at = open_segments(open_app, lang)
+    summary = table(at, "seg.rfm.summary")
+    assert len(summary) == 8
+    names = [t(f"rfm.segment.{c}", lang) for c in rfm.SEGMENTS]
+    assert summary.iloc[:, 0].tolist() == names
+    expected = rfm.segment_summary(expected_rfm(demo_db, filters_of(at)))
+    assert summary[t("segmentation.col.customers", lang)].tolist() == expected["customers"].tolist()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_filter_changes_segments(open_app, demo_db, lang):
+    at = open_segments(open_app, lang)
+    col = t("segmentation.col.customers", lang)
+    before = table(at, "seg.rfm.summary")[col].sum()
+    at.multiselect(key="crm.filter.provinces").select("广东").run()
+    after = table(at, "seg.rfm.summary")[col].sum()
+    assert after < before
+    assert after == len(expected_rfm(demo_db, filters_of(at)))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_drill_down_lists_the_segment(open_app, demo_db, lang):
+    at = open_segments(open_app, lang)
+    scores = expected_rfm(demo_db, filters_of(at))
+    at.selectbox(key="seg.drill").set_value("important_winback").run()
+    listing = table(at, "seg.drill.table")
+    assert len(listing) == int((scores["segment"] == "important_winback").sum())
+    labels = [b.label for b in at.get("download_button")]
+    assert t("common.download.csv", lang) in labels and t("common.download.xlsx", lang) in labels
+
+
+def test_quartiles_and_median(open_app, demo_db):
+    at = open_segments(open_app, "en")
+    at.radio(key="seg.bins").set_value(4).run()
+    at.radio(key="seg.split").set_value("median").run()
+    expected = rfm.segment_summary(expected_rfm(demo_db, filters_of(at), bins=4, split="median"))
+    assert table(at, "seg.rfm.summary")["Customers"].tolist() == expected["customers"].tolist()
+
+
+def test_other_tabs_render(open_app):
+    at = open_segments(open_app, "en")
+    assert not at.exception
+    for key in ("seg.clusters.profiles", "seg.abc", "seg.tiers.table", "seg.who.table"):
+        assert len(table(at, key)) > 0, key
+    abc = table(at, "seg.abc")
+    assert abc["ABC class"].tolist() == ["A", "B", "C"]
+    assert abc["Customers"].sum() == table(at, "seg.rfm.summary")["Customers"].sum()
+    at.selectbox(key="seg.k").set_value(3).run()
+    assert len(table(at, "seg.clusters.profiles")) == 3
+    at.number_input(key="seg.a").set_value(70).run()
+    assert table(at, "seg.abc")["Customers"].iloc[0] < abc["Customers"].iloc[0]

@@ -1,0 +1,58 @@
+"""Segment mix and the clustering report."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from crm import db, demo, profiles, rfm
+from crm.errors import CRMInputError
+from crm.filters import Filters
+
+PERIOD = Filters(start=dt.date(2024, 4, 1), end=dt.date(2024, 6, 30), as_of=dt.date(2024, 6, 30))
+
+
+def test_segment_mix_by_gender_matches_a_direct_count(shop):
+    # Buyers of the period: A (F), D (M), E (F).
+    mix = profiles.segment_mix(shop, PERIOD, "gender")
+    scores = rfm.compute_rfm(shop, PERIOD)
+    genders = {"A": "F", "D": "M", "E": "F"}
+    expected = scores.assign(value=scores["customer_id"].map(genders)).groupby(
+        ["value", scores["segment"].astype(str)]).size()
+    got = mix.set_index(["value", "segment"])["customers"]
+    assert got.to_dict() == expected.to_dict()
+    assert mix.groupby("value")["share"].sum().round(9).tolist() == [1.0, 1.0]
+    assert mix.loc[mix["value"] == "M", "share"].tolist() == [1.0]
+
+
+def test_segment_mix_rejects_unknown_dimension(shop):
+    with pytest.raises(CRMInputError, match="Unknown dimension"):
+        profiles.segment_mix(shop, PERIOD, "phone")
+
+
+@pytest.fixture(scope="module")
+def small_demo():
+    con = db.connect(":memory:")
+    demo.build_demo(con, customers=600, seed=3)
+    yield con
+    con.close()
+
+
+def test_cluster_analysis_is_deterministic_and_complete(small_demo):
+    f = Filters(start=dt.date(2025, 11, 16), end=dt.date(2026, 11, 15), as_of=dt.date(2026, 11, 15))
+    a = profiles.cluster_analysis(small_demo, f, n_clusters=3, random_state=5)
+    b = profiles.cluster_analysis(small_demo, f, n_clusters=3, random_state=5)
+    assert a.n_clusters == 3
+    pd.testing.assert_frame_equal(a.labels, b.labels)
+    assert a.profiles["customers"].sum() == len(a.labels) == len(rfm.compute_rfm(small_demo, f))
+    assert a.profiles["revenue_share"].sum() == pytest.approx(1.0)
+    # cluster 1 is the one with the highest average spend
+    assert a.profiles.sort_values("monetary", ascending=False)["cluster"].iloc[0] == 1
+    assert len(a.sample) == min(3000, len(a.labels))
+    auto = profiles.cluster_analysis(small_demo, f, random_state=5)
+    assert auto.n_clusters == max(auto.silhouette_scores, key=auto.silhouette_scores.get)
+
+
+def test_cluster_analysis_needs_customers(shop):
+    with pytest.raises(CRMInputError, match="Too few customers"):
+        profiles.cluster_analysis(shop, PERIOD)
