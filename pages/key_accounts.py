@@ -100,7 +100,9 @@ with tab_list:
         listing = table[table["customer_id"].str.lower().str.contains(needle, regex=False)
                         | table["name"].fillna("").str.lower().str.contains(needle, regex=False)]
     shown = present(listing)
-    event = st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key="ka.table",
+    if len(shown) > ui.MAX_ROWS_SHOWN:
+        st.caption(ctx.t("common.rows_shown", shown=f"{ui.MAX_ROWS_SHOWN:,}", total=f"{len(shown):,}"))
+    event = st.dataframe(shown.head(ui.MAX_ROWS_SHOWN), hide_index=True, width="stretch", column_config=config, key="ka.table",
                          on_select="rerun", selection_mode="single-row")
     ui.download_buttons(ctx, shown, "key_accounts", key="ka.download")
     rows = event.selection.rows if event is not None and hasattr(event, "selection") else []

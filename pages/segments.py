@@ -99,7 +99,9 @@ with tab_rfm:
             "r_score": "R", "f_score": "F", "m_score": "M",
         }
         listing = members[list(member_columns)].rename(columns=member_columns)
-        st.dataframe(listing, hide_index=True, width="stretch", key="seg.drill.table", column_config={
+        if len(listing) > ui.MAX_ROWS_SHOWN:
+            st.caption(ctx.t("common.rows_shown", shown=f"{ui.MAX_ROWS_SHOWN:,}", total=f"{len(listing):,}"))
+        st.dataframe(listing.head(ui.MAX_ROWS_SHOWN), hide_index=True, width="stretch", key="seg.drill.table", column_config={
             member_columns["monetary"]: money,
             member_columns["last_order_date"]: st.column_config.DateColumn(format="YYYY-MM-DD"),
         })

@@ -46,6 +46,23 @@ def main_queries(con) -> dict[str, callable]:
             "filter_options": lambda: overview.filter_options(con),
         },
     }
+    from crm import concentration, customer360, key_accounts, loyalty, profiles, rfm
+
+    queries["segments"] = {
+        "compute_rfm": lambda: rfm.compute_rfm(con, f),
+        "clustering (auto k, fit+predict)": lambda: profiles.cluster_analysis(con, f),
+        "pareto": lambda: concentration.pareto(con, f),
+        "abc_classes": lambda: concentration.abc_classes(con, f),
+        "compute_points": lambda: loyalty.compute_points(con, f),
+        "segment_mix (province)": lambda: profiles.segment_mix(con, f, "province"),
+    }
+    top = key_accounts.select_key_accounts(con, f, top_share=0.05)
+    first = top.table["customer_id"].iloc[0] if len(top.table) else None
+    queries["key_accounts"] = {
+        "select_key_accounts top 5%": lambda: key_accounts.select_key_accounts(con, f, top_share=0.05),
+        "customer 360 (profile+history)": lambda: (customer360.profile(con, first, f.as_of),
+                                                   customer360.order_history(con, first)),
+    }
     try:
         from crm import imports
 

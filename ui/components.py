@@ -15,6 +15,8 @@ MONEY_METRICS = {"revenue", "avg_order_value", "profit"}
 RATE_METRICS = {"repeat_rate"}
 LOWER_IS_BETTER = {"lapsed_customers", "open_complaints"}
 
+MAX_ROWS_SHOWN = 2000  # rows a table draws on screen; downloads always hold every row
+
 PALETTE = ["#2563eb", "#f97316", "#10b981", "#a855f7", "#ef4444", "#14b8a6", "#eab308", "#64748b"]
 
 
