@@ -27,4 +27,6 @@ pages = {
         st.Page("pages/data.py", title=t("nav.data", lang), icon=":material/database:", url_path="data"),
     ],
 }
-st.navigation(pages).run()
+page = st.navigation(pages)
+shell.mark_routed()
+page.run()

@@ -150,9 +150,15 @@ def _ensure_router() -> None:
     """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
+    routed = st.session_state.pop(state.ROUTED, False)  # app.py marks every run it routes
+    if not routed:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+def mark_routed() -> None:
+    """Called by app.py just before it runs the page: this run went through the router."""
+    st.session_state[state.ROUTED] = True
 
 
 def page_context(*, filters: bool = True) -> PageContext:

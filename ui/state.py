@@ -1,6 +1,7 @@
 """Session-state keys, in one place (never literal strings in pages)."""
 
 INITIALISED = "crm.initialised"       # URL read into state once per session
+ROUTED = "crm.routed"                 # set by app.py for the run it routes
 VALUES = "crm.values"                 # {widget key: value}: the filters' memory across pages
 LANG = "crm.lang"                     # language radio
 PERIOD = "crm.filter.period"          # (start, end) date range

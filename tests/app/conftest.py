@@ -21,6 +21,26 @@ def demo_db(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def router_mode(monkeypatch):
+    """Run every AppTest run through app.py's router, as a live server does.
+
+    A live server leaves Streamlit's legacy pages/-directory mode for good once
+    app.py has called st.navigation; AppTest resets that mode before each run,
+    which would run later runs' pages without app.py. (The deep-link guard for
+    a server's very first request is covered by tests/browser.)
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
 @pytest.fixture
 def open_app(demo_db, monkeypatch):
     """open_app(lang, page=None, db=None, **query) -> a run AppTest on that page."""

@@ -44,8 +44,9 @@ def browser_db(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(browser_db):
+    """A fresh server per test module, so each module's first request is its own (deep links included)."""
     if os.environ.get("CRM_SKIP_BROWSER") and not os.environ.get("CI"):
         pytest.skip("CRM_SKIP_BROWSER is set")
     port = _free_port()

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import shutil
 
 import pytest
 from playwright.sync_api import expect
@@ -14,8 +15,11 @@ from tests.browser.conftest import ARTIFACTS
 pytestmark = pytest.mark.browser
 
 
-def test_open_segment_and_download_its_list(server, page, browser_db):
-    con = db.connect(browser_db, read_only=True)
+def test_open_segment_and_download_its_list(server, page, browser_db, tmp_path):
+    # The server process holds the database's lock: read the expected list from a copy.
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(browser_db, copy)
+    con = db.connect(copy, read_only=True)
     try:
         scores = rfm.compute_rfm(con, default_filters(reference_date(con)))
     finally:
