@@ -21,7 +21,7 @@ pages = {
         st.Page("pages/segments.py", title=t("nav.segments", lang), icon=":material/donut_large:",
                 url_path="segments"),
         st.Page("pages/key_accounts.py", title=t("nav.key_accounts", lang), icon=":material/workspace_premium:",
-                url_path="key-accounts"),
+                url_path="key_accounts"),
     ],
     t("nav.section.data", lang): [
         st.Page("pages/data.py", title=t("nav.data", lang), icon=":material/database:", url_path="data"),

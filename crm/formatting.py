@@ -17,7 +17,11 @@ def _missing(value: object) -> bool:
 
 
 def format_number(value: float | int | None, lang: str, *, decimals: int = 0, compact: bool = False) -> str:
-    """1234567 → '1,234,567'; compact: '123.5万' (zh) or '1.2M' (en)."""
+    """1234567 → '1,234,567'; compact: '123.5万' (zh) or '1.23M' (en).
+
+    Compact values keep about four significant digits: two decimals below 100
+    units, one below 1,000, none above ('4,845万', not '4,845.36万').
+    """
     if _missing(value):
         return "—"
     value = float(value)
@@ -25,7 +29,10 @@ def format_number(value: float | int | None, lang: str, *, decimals: int = 0, co
         units = [(1e8, "亿"), (1e4, "万")] if lang == "zh" else [(1e9, "B"), (1e6, "M"), (1e3, "K")]
         for size, suffix in units:
             if abs(value) >= size:
-                return f"{value / size:,.2f}".rstrip("0").rstrip(".") + suffix
+                scaled = value / size
+                places = 2 if abs(scaled) < 100 else 1 if abs(scaled) < 1000 else 0
+                text = f"{scaled:,.{places}f}"
+                return (text.rstrip("0").rstrip(".") if places else text) + suffix
     return f"{value:,.{decimals}f}"
 
 

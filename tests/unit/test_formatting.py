@@ -11,10 +11,13 @@ def test_money_in_chinese_uses_wan_and_yi():
     assert format_money(123456, "zh", compact=True) == "¥12.35万"
     assert format_money(250_000_000, "zh", compact=True) == "¥2.5亿"
     assert format_money(9_999, "zh", compact=True) == "¥9,999"
+    assert format_money(48_453_600, "zh", compact=True) == "¥4,845万"  # fits a KPI card
+    assert format_money(1_234_567, "zh", compact=True) == "¥123.5万"
 
 
 def test_money_in_english_uses_k_m_b():
-    assert format_money(123456, "en", compact=True) == "¥123.46K"
+    assert format_money(123456, "en", compact=True) == "¥123.5K"
+    assert format_money(48_453_600, "en", compact=True) == "¥48.45M"
     assert format_money(2_500_000, "en", compact=True) == "¥2.5M"
     assert format_money(-1500, "en") == "-¥1,500"
     assert format_money(None, "en") == "—"
@@ -22,7 +25,7 @@ def test_money_in_english_uses_k_m_b():
 
 def test_numbers_percent_dates():
     assert format_number(1234567, "en") == "1,234,567"
-    assert format_number(1234567, "zh", compact=True) == "123.46万"
+    assert format_number(1234567, "zh", compact=True) == "123.5万"
     assert format_percent(0.1234) == "12.3%"
     assert format_percent(-0.05, signed=True) == "-5.0%"
     assert format_percent(float("nan")) == "—"
