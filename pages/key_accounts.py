@@ -14,13 +14,8 @@ from ui.shell import page_context
 
 ctx = page_context()
 f = ctx.filters
-st.title(ctx.t("keyacc.title"))
-st.caption(ctx.t("keyacc.caption"))
-if not ctx.has_data:
-    ui.no_data(ctx)
-    st.stop()
-
-money = st.column_config.NumberColumn(format="¥%,.0f")
+ui.page_header(ctx, "keyacc.title", ctx.t("keyacc.caption"))
+money = ui.MONEY
 
 # ------------------------------------------------------------------ definition
 with st.container(border=True):

@@ -13,14 +13,9 @@ from ui.shell import page_context
 
 ctx = page_context()
 f = ctx.filters
-st.title(ctx.t("overview.title"))
-st.caption(ctx.t("overview.caption", start=format_date(f.start, ctx.lang), end=format_date(f.end, ctx.lang),
+ui.page_header(ctx, "overview.title", ctx.t("overview.caption", start=format_date(f.start, ctx.lang), end=format_date(f.end, ctx.lang),
                  prev_start=format_date(f.previous().start, ctx.lang),
                  prev_end=format_date(f.previous().end, ctx.lang)))
-
-if not ctx.has_data:
-    ui.no_data(ctx)
-    st.stop()
 
 kpis = cached(overview.compute_kpis, f)
 ui.kpi_cards(ctx, kpis)
@@ -53,10 +48,10 @@ columns = {
     "orders": ctx.t("overview.col.orders"), "customers": ctx.t("overview.col.customers"),
     "share": ctx.t("overview.col.share"),
 }
-money = st.column_config.NumberColumn(format="¥%,.0f")
+money = ui.MONEY
 column_config = {
     columns["revenue"]: money, columns["profit"]: money,
-    columns["share"]: st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+    columns["share"]: ui.SHARE,
 }
 
 tabs = st.tabs([ctx.t("overview.tab.category"), ctx.t("overview.tab.channel"), ctx.t("overview.tab.province")])

@@ -15,14 +15,9 @@ from ui.shell import page_context
 
 ctx = page_context()
 f = ctx.filters
-st.title(ctx.t("segmentation.title"))
-st.caption(ctx.t("segmentation.caption"))
-if not ctx.has_data:
-    ui.no_data(ctx)
-    st.stop()
-
-money = st.column_config.NumberColumn(format="¥%,.0f")
-share = st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)
+ui.page_header(ctx, "segmentation.title", ctx.t("segmentation.caption"))
+money = ui.MONEY
+share = ui.SHARE
 
 
 def segment_name(code: str) -> str:

@@ -16,3 +16,23 @@ def shop():
     con = connect_small_shop()
     yield con
     con.close()
+
+
+@pytest.fixture
+def accounts():
+    """Key accounts with trends, a loss-making customer, a return and tickets (segment_shops)."""
+    from tests.fixtures import segment_shops
+
+    con = segment_shops.connect_accounts()
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def eight():
+    """One customer in each RFM class (segment_shops)."""
+    from tests.fixtures import segment_shops
+
+    con = segment_shops.connect_eight()
+    yield con
+    con.close()

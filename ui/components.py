@@ -20,6 +20,20 @@ MAX_ROWS_SHOWN = 2000  # rows a table draws on screen; downloads always hold eve
 PALETTE = ["#2563eb", "#f97316", "#10b981", "#a855f7", "#ef4444", "#14b8a6", "#eab308", "#64748b"]
 
 
+MONEY = st.column_config.NumberColumn(format="¥%,.0f")
+SHARE = st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)
+
+
+def page_header(ctx: PageContext, title_key: str, caption: str | None = None) -> None:
+    """Title and caption; on an empty database, the way to load data, and nothing else."""
+    st.title(ctx.t(title_key))
+    if caption:
+        st.caption(caption)
+    if not ctx.has_data:
+        no_data(ctx)
+        st.stop()
+
+
 def format_metric(metric: str, value: float | None, lang: str) -> str:
     if metric in MONEY_METRICS:
         return format_money(value, lang, compact=True)

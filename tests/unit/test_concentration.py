@@ -13,16 +13,9 @@ import pytest
 from crm import concentration
 from crm.errors import CRMInputError
 from crm.filters import Filters
-from tests.fixtures import segment_shops
 
 F = Filters(start=dt.date(2024, 4, 1), end=dt.date(2024, 6, 30), as_of=dt.date(2024, 6, 30))
 
-
-@pytest.fixture
-def accounts():
-    con = segment_shops.connect_accounts()
-    yield con
-    con.close()
 
 
 def test_pareto_by_revenue(accounts):

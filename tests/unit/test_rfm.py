@@ -28,12 +28,6 @@ F = default_filters(dt.date(2024, 6, 30))
 EIGHT = Filters(start=dt.date(2024, 1, 1), end=dt.date(2024, 6, 30), as_of=dt.date(2024, 6, 30))
 
 
-@pytest.fixture
-def eight():
-    con = segment_shops.connect_eight()
-    yield con
-    con.close()
-
 
 def by_id(df, column):
     return dict(zip(df["customer_id"], df[column]))
