@@ -139,6 +139,28 @@ with tab_clusters:
                                                   "monetary": ctx.t("segmentation.col.monetary"),
                                                   "cluster": ctx.t("segmentation.col.cluster")})
             ui.chart(ui.style_figure(fig, height=320), key="seg.chart.clusters")
+        sizes, shape = st.columns(2)
+        profiles_df = result.profiles.assign(cluster=result.profiles["cluster"].astype(str))
+        with sizes:
+            st.subheader(ctx.t("segmentation.clusters.sizes"))
+            fig = px.bar(profiles_df, x="cluster", y="customers", text="customers",
+                         labels={"cluster": ctx.t("segmentation.col.cluster"),
+                                 "customers": ctx.t("segmentation.col.customers")})
+            ui.chart(ui.style_figure(fig, height=320), key="seg.chart.cluster_sizes")
+        with shape:
+            st.subheader(ctx.t("segmentation.clusters.profile"))
+            # each feature's cluster mean as a multiple of its overall mean (1 = average customer)
+            base = result.sample[["recency", "frequency", "monetary"]].mean()
+            index = profiles_df.melt(id_vars="cluster", value_vars=["recency", "frequency", "monetary"],
+                                     var_name="feature", value_name="mean")
+            index["index"] = index["mean"] / index["feature"].map(base)
+            index["feature"] = index["feature"].map(lambda c: ctx.t(f"segmentation.col.{c}"))
+            fig = px.bar(index, x="feature", y="index", color="cluster", barmode="group",
+                         labels={"feature": "", "index": ctx.t("segmentation.clusters.index"),
+                                 "cluster": ctx.t("segmentation.col.cluster")})
+            fig.add_hline(y=1, line_dash="dot", line_color="#94a3b8")
+            fig.update_layout(hovermode="closest")
+            ui.chart(ui.style_figure(fig, height=320), key="seg.chart.cluster_profile")
         prof = result.profiles.rename(columns={
             "cluster": ctx.t("segmentation.col.cluster"), "customers": ctx.t("segmentation.col.customers"),
             "share": ctx.t("segmentation.col.share"), "revenue_share": ctx.t("segmentation.col.revenue_share"),

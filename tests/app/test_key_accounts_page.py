@@ -78,3 +78,21 @@ def test_invalid_thresholds_explain(open_app):
     at.number_input(key="ka.min_revenue").set_value(0.0).run()
     # revenue ≥ 0 and no order minimum selects every buyer of the period
     assert metric(at, "keyacc.metric.customer_share", "en") == "100.0%"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_sidebar_filter_changes_key_accounts(open_app, demo_db, lang):
+    at = open_app(lang, page="pages/key_accounts.py")
+    before = metric(at, "keyacc.metric.accounts", lang)
+    at.multiselect(key="crm.filter.categories").select("美妆").run()
+    f = filters_of(at)
+    f = Filters(start=f.start, end=f.end, as_of=f.as_of, categories=("美妆",))
+    con = db.connect(demo_db)
+    try:
+        expected = key_accounts.select_key_accounts(con, f, by="revenue", top_share=0.05)
+    finally:
+        con.close()
+    after = metric(at, "keyacc.metric.accounts", lang)
+    assert after != before
+    assert after == f"{expected.customers:,}"
+    assert set(listing(at, lang)[t("keyacc.col.customer_id", lang)]) == set(expected.table["customer_id"])
