@@ -96,7 +96,8 @@ def cmd_batches(args: argparse.Namespace) -> int:
     from crm import imports
 
     con = db.connect(args.db)
-    print(imports.list_batches(con).to_string(index=False))
+    table = imports.list_batches(con).drop(columns=["mapping", "file_hash"])  # long; the page shows them
+    print(table.to_string(index=False))
     return 0
 
 

@@ -30,8 +30,15 @@ def neutralise(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    """CSV in UTF-8 with a byte-order mark, so Excel shows Chinese correctly."""
-    return neutralise(df).to_csv(index=False).encode("utf-8-sig")
+    """CSV in UTF-8 with a byte-order mark, so Excel shows Chinese correctly.
+
+    Floats are rounded to 6 decimals so binary noise (1019386.8400000001) stays out of the file.
+    """
+    safe = neutralise(df)
+    floats = safe.select_dtypes("float").columns
+    if len(floats):
+        safe[floats] = safe[floats].round(6)
+    return safe.to_csv(index=False).encode("utf-8-sig")
 
 
 def to_xlsx_bytes(df: pd.DataFrame, sheet_name: str = "data") -> bytes:

@@ -44,3 +44,8 @@ def test_write_table_by_extension(tmp_path):
     assert export.write_table(frame(), tmp_path / "a.xlsx").read_bytes()[:2] == b"PK"
     with pytest.raises(CRMInputError, match="Unknown export format"):
         export.write_table(frame(), tmp_path / "a.json")
+
+
+def test_csv_rounds_float_noise():
+    text = export.to_csv_bytes(pd.DataFrame({"profit": [1019386.8400000001, 0.1 + 0.2]})).decode("utf-8-sig")
+    assert text.splitlines()[1:] == ["1019386.84", "0.3"]
