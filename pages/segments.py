@@ -24,13 +24,9 @@ def segment_name(code: str) -> str:
     return ctx.t(f"rfm.segment.{code}")
 
 
-tab_rfm, tab_clusters, tab_value, tab_tiers, tab_who = st.tabs([
-    ctx.t("segmentation.tab.rfm"), ctx.t("segmentation.tab.clusters"), ctx.t("segmentation.tab.value"),
-    ctx.t("segmentation.tab.tiers"), ctx.t("segmentation.tab.who"),
-])
 
 # ------------------------------------------------------------------ RFM
-with tab_rfm:
+def show_rfm() -> None:
     c1, c2, _ = st.columns([1, 1, 2])
     bins = c1.radio(ctx.t("segmentation.rfm.bins"), rfm.BINS[::-1], horizontal=True, key="seg.bins",
                     format_func=lambda b: ctx.t(f"segmentation.rfm.bins.{b}"))
@@ -103,7 +99,7 @@ with tab_rfm:
         ui.download_buttons(ctx, listing, f"segment_{chosen}", key="seg.drill.download")
 
 # ------------------------------------------------------------------ clusters
-with tab_clusters:
+def show_clusters() -> None:
     st.caption(ctx.t("segmentation.clusters.caption"))
     c1, c2, c3 = st.columns([1, 2, 1])
     k_choice = c1.selectbox(ctx.t("segmentation.clusters.k"), [0, 2, 3, 4, 5, 6, 7, 8], key="seg.k",
@@ -174,7 +170,7 @@ with tab_clusters:
         ui.download_buttons(ctx, prof, "cluster_profiles", key="seg.clusters.download")
 
 # ------------------------------------------------------------------ value concentration
-with tab_value:
+def show_value() -> None:
     c1, c2, c3 = st.columns([1, 1, 1])
     value = c1.radio(ctx.t("segmentation.value.measure"), concentration.VALUES, horizontal=True, key="seg.value",
                      format_func=lambda v: ctx.t(f"segmentation.col.{v}"))
@@ -227,7 +223,7 @@ with tab_value:
             ui.download_buttons(ctx, export, "abc_classes", key="seg.abc.download")
 
 # ------------------------------------------------------------------ points and tiers
-with tab_tiers:
+def show_tiers() -> None:
     st.caption(ctx.t("segmentation.tiers.caption"))
     c1, c2, c3, c4, c5 = st.columns(5)
     per_month = c1.number_input(ctx.t("segmentation.tiers.per_month"), min_value=0.0, value=1.0, step=0.5,
@@ -270,7 +266,7 @@ with tab_tiers:
         ui.download_buttons(ctx, shown, "tiers", key="seg.tiers.download")
 
 # ------------------------------------------------------------------ who they are
-with tab_who:
+def show_who() -> None:
     dimension = st.radio(ctx.t("segmentation.who.dimension"), profiles.MIX_DIMENSIONS, horizontal=True,
                          key="seg.who", format_func=lambda d: ctx.t(f"segmentation.who.{d}"))
     mix = cached(profiles.segment_mix, f, dimension)
@@ -293,3 +289,12 @@ with tab_who:
         table = table.rename_axis(ctx.t(f"segmentation.who.{dimension}")).reset_index()
         st.dataframe(table, hide_index=True, width="stretch", key="seg.who.table")
         ui.download_buttons(ctx, table, f"segment_mix_{dimension}", key="seg.who.download")
+
+
+# Only the open tab is computed and drawn (the others cost nothing on a rerun).
+TABS = {"rfm": show_rfm, "clusters": show_clusters, "value": show_value, "tiers": show_tiers, "who": show_who}
+tabs = st.tabs([ctx.t(f"segmentation.tab.{name}") for name in TABS], key="seg.tab", on_change="rerun")
+for tab, show in zip(tabs, TABS.values()):
+    if tab.open:
+        with tab:
+            show()

@@ -87,15 +87,36 @@ def test_quartiles_and_median(open_app, demo_db):
     assert table(at, "seg.rfm.summary")["Customers"].tolist() == expected["customers"].tolist()
 
 
+def open_tab(at, name: str):
+    """Select a tab of the page (only the open tab is drawn)."""
+    at.session_state["seg.tab"] = t(f"segmentation.tab.{name}", at.query_params["lang"])
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_only_the_open_tab_is_drawn(open_app):
+    at = open_segments(open_app, "en")
+    assert len(table(at, "seg.rfm.summary")) == 8
+    assert not [d for d in at.dataframe if t(TABLE_COLUMN["seg.abc"], "en") in d.value.columns]
+    open_tab(at, "value")
+    assert not [d for d in at.dataframe if t(TABLE_COLUMN["seg.rfm.summary"], "en") in d.value.columns]
+
+
 def test_other_tabs_render(open_app):
     at = open_segments(open_app, "en")
-    assert not at.exception
-    for key in ("seg.clusters.profiles", "seg.abc", "seg.tiers.table", "seg.who.table"):
-        assert len(table(at, key)) > 0, key
+    rfm_customers = table(at, "seg.rfm.summary")["Customers"].sum()
+    open_tab(at, "value")
     abc = table(at, "seg.abc")
     assert abc["ABC class"].tolist() == ["A", "B", "C"]
-    assert abc["Customers"].sum() == table(at, "seg.rfm.summary")["Customers"].sum()
-    at.selectbox(key="seg.k").set_value(3).run()
-    assert len(table(at, "seg.clusters.profiles")) == 3
+    assert abc["Customers"].sum() == rfm_customers
     at.number_input(key="seg.a").set_value(70).run()
     assert table(at, "seg.abc")["Customers"].iloc[0] < abc["Customers"].iloc[0]
+    open_tab(at, "clusters")
+    assert len(table(at, "seg.clusters.profiles")) >= 2
+    at.selectbox(key="seg.k").set_value(3).run()
+    assert len(table(at, "seg.clusters.profiles")) == 3
+    open_tab(at, "tiers")
+    assert table(at, "seg.tiers.table")["Customers"].sum() >= rfm_customers
+    open_tab(at, "who")
+    assert len(table(at, "seg.who.table")) > 0
