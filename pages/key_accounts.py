@@ -175,8 +175,14 @@ with tab_360:
             tickets = cached(customer360.tickets, customer_id)
             st.markdown(f"**{ctx.t('keyacc.360.tickets')}** ({len(tickets)})")
             if not tickets.empty:
-                st.dataframe(tickets, hide_index=True, width="stretch", key="ka.360.tickets")
+                tickets = tickets.assign(**{c: tickets[c].map(lambda v, c=c: ctx.t(f"keyacc.360.{c}.{v}")
+                                                            if isinstance(v, str) else "")
+                                            for c in ("type", "status", "channel")})
+                st.dataframe(tickets.rename(columns=lambda c: ctx.t(f"keyacc.360.col.{c}")), hide_index=True,
+                             width="stretch", key="ka.360.tickets")
             answers = cached(customer360.survey_answers, customer_id)
             st.markdown(f"**{ctx.t('keyacc.360.surveys')}** ({len(answers)})")
             if not answers.empty:
-                st.dataframe(answers, hide_index=True, width="stretch", key="ka.360.surveys")
+                answers = answers[["submitted_at", "survey_title", "question", "value_num", "value_text"]]
+                st.dataframe(answers.rename(columns=lambda c: ctx.t(f"keyacc.360.col.{c}")), hide_index=True,
+                             width="stretch", key="ka.360.surveys")

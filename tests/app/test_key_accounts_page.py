@@ -62,6 +62,24 @@ def test_customer_360(open_app, lang):
     assert metric(at, "keyacc.col.orders", lang) != "—"
 
 
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_customer_360_tickets_are_translated(open_app, demo_db, lang):
+    at = open_app(lang, page="pages/key_accounts.py")
+    listed = listing(at, lang)[t("keyacc.col.customer_id", lang)].tolist()
+    con = db.connect(demo_db)
+    try:
+        with_tickets = set(db.query(con, "SELECT DISTINCT customer_id FROM tickets")["customer_id"])
+    finally:
+        con.close()
+    customer = next(c for c in listed if c in with_tickets)
+    at.selectbox(key="ka.360.customer").set_value(customer).run()
+    tickets = next(d.value for d in at.dataframe if t("keyacc.360.col.ticket_id", lang) in d.value.columns)
+    types = set(tickets[t("keyacc.360.col.type", lang)])
+    allowed = {t(f"keyacc.360.type.{c}", lang) for c in ("complaint", "consultation", "after_sales", "other")}
+    assert types and types <= allowed
+
+
 def test_search_and_alerts(open_app):
     at = open_app("en", page="pages/key_accounts.py")
     target = listing(at)["Customer ID"].iloc[3]
