@@ -9,7 +9,7 @@ from crm.formatting import format_date, format_money, format_number, format_perc
 from ui import components as ui
 from ui import state
 from ui.cache import cached
-from ui.labels import label_series
+from ui.labels import label_series, value_label
 from ui.shell import page_context
 
 ctx = page_context()
@@ -143,15 +143,17 @@ with tab_360:
             st.error(exc.message(ctx.lang))
         else:
             st.subheader(f"{info.get('name') or customer_id} · {customer_id}")
-            p1, p2, p3, p4, p5 = st.columns(5)
+            if info.get("segment"):
+                st.badge(ctx.t(f"rfm.segment.{info['segment']}"), icon=":material/donut_large:", color="blue")
+            p1, p2, p3, p4 = st.columns(4)
             p1.metric(ctx.t("keyacc.col.revenue"), format_money(info.get("revenue"), ctx.lang, compact=True))
             p2.metric(ctx.t("keyacc.col.orders"), format_number(info.get("orders"), ctx.lang))
             p3.metric(ctx.t("keyacc.col.last_order_date"), format_date(info.get("last_order_date"), ctx.lang))
-            p4.metric(ctx.t("keyacc.col.segment"), ctx.t(f"rfm.segment.{info['segment']}") if info.get("segment") else "—")
-            p5.metric(ctx.t("keyacc.col.tier"), ctx.t(f"loyalty.tier.{info['tier']}") if info.get("tier") else "—")
+            p4.metric(ctx.t("keyacc.col.tier"), ctx.t(f"loyalty.tier.{info['tier']}") if info.get("tier") else "—")
             details = {
-                ctx.t("keyacc.360.province"): info.get("province"), ctx.t("keyacc.360.city"): info.get("city"),
-                ctx.t("keyacc.360.channel"): info.get("acquisition_channel"),
+                ctx.t("keyacc.360.province"): value_label("provinces", info.get("province"), ctx.lang),
+                ctx.t("keyacc.360.city"): info.get("city"),
+                ctx.t("keyacc.360.channel"): value_label("channels", info.get("acquisition_channel"), ctx.lang),
                 ctx.t("keyacc.360.since"): format_date(info.get("first_order_date"), ctx.lang),
                 ctx.t("keyacc.360.rfm"): f"R{info.get('r_score', '—')} F{info.get('f_score', '—')} M{info.get('m_score', '—')}",
                 ctx.t("keyacc.360.points"): format_number(info.get("points"), ctx.lang),

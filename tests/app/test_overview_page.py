@@ -110,3 +110,18 @@ def test_empty_database_points_to_data_page(open_app, tmp_path, lang):
     db.connect(empty).close()
     at = open_app(lang, db=empty)
     assert at.warning[0].value == t("common.empty.no_data", lang)
+
+
+@pytest.mark.parametrize("locale, lang", [("en-US", "en"), ("zh-CN", "zh"), ("fr-FR", "zh")])
+def test_language_follows_the_browser_locale(demo_db, monkeypatch, locale, lang):
+    """Without lang= in the URL, the browser's locale chooses (unsupported ones fall back to 中文)."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import ROOT
+
+    monkeypatch.setenv("CRM_DB", str(demo_db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.context["locale"] = locale
+    at.run()
+    assert at.title[0].value == t("overview.title", lang)
+    assert at.query_params["lang"] == lang

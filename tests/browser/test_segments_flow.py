@@ -50,3 +50,18 @@ def test_open_segment_and_download_its_list(server, page, browser_db, tmp_path):
     assert data.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads the Chinese names
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert sorted(r["Customer ID"] for r in rows) == expected
+
+
+def test_key_account_row_opens_customer_360(server, page):
+    page.goto(f"{server}/key_accounts?lang=en")
+    expect(page.get_by_role("heading", name="Key accounts", exact=True)).to_be_visible()
+    grid = page.locator(".st-key-ka-table")
+    expect(grid).to_be_visible()
+    first_id = grid.locator('[id="glide-cell-2-0"]').inner_text()  # column 2: customer ID of row 0
+    # The selection boxes are drawn on the grid's canvas: click the first row's, left of the rank column.
+    box = grid.locator("canvas").first.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+    expect(page.get_by_text(f"Picked {first_id}")).to_be_visible()
+    page.get_by_role("tab", name="Customer 360°").click()
+    expect(page.get_by_role("heading", name=first_id)).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "customer360_en.png"), full_page=True)
