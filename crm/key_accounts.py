@@ -245,3 +245,13 @@ def key_account_alerts(table: pd.DataFrame, *, drop_share: float = 0.3, inactive
         [out["spend_drop"] & out["inactive"], out["spend_drop"]], ["both", "spend_drop"], default="inactive"
     )
     return out.reset_index(drop=True)
+
+
+def search_table(table: pd.DataFrame, text: str) -> pd.DataFrame:
+    """Rows of a key-account table whose customer ID or name contains `text` (case-insensitive)."""
+    needle = (text or "").strip().lower()
+    if not needle:
+        return table
+    names = table["name"].astype("string").fillna("").str.lower()
+    ids = table["customer_id"].astype("string").str.lower()
+    return table[ids.str.contains(needle, regex=False) | names.str.contains(needle, regex=False)]

@@ -86,3 +86,14 @@ def cluster_analysis(con, filters, *, n_clusters: int | None = None, extra: tupl
         sample=sample.reset_index(drop=True),
         labels=out[["customer_id", "cluster"]],
     )
+
+
+def relative_profile(profiles: pd.DataFrame, baseline: pd.Series,
+                     features: tuple[str, ...] = ("recency", "frequency", "monetary")) -> pd.DataFrame:
+    """Each cluster's mean of each feature as a multiple of the baseline mean (1 = the average customer).
+
+    Long format: cluster, feature, mean, index = mean ÷ baseline[feature].
+    """
+    long = profiles.melt(id_vars="cluster", value_vars=list(features), var_name="feature", value_name="mean")
+    long["index"] = long["mean"] / long["feature"].map(baseline)
+    return long

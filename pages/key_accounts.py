@@ -89,11 +89,7 @@ tab_list, tab_alerts, tab_360 = st.tabs([ctx.t("keyacc.tab.list"), ctx.t("keyacc
 
 with tab_list:
     search = st.text_input(ctx.t("keyacc.search"), key="ka.search", placeholder=ctx.t("keyacc.search.placeholder"))
-    listing = table
-    if search:
-        needle = search.strip().lower()
-        listing = table[table["customer_id"].str.lower().str.contains(needle, regex=False)
-                        | table["name"].fillna("").str.lower().str.contains(needle, regex=False)]
+    listing = key_accounts.search_table(table, search)
     shown = present(listing)
     if len(shown) > ui.MAX_ROWS_SHOWN:
         st.caption(ctx.t("common.rows_shown", shown=f"{ui.MAX_ROWS_SHOWN:,}", total=f"{len(shown):,}"))

@@ -146,10 +146,7 @@ def show_clusters() -> None:
         with shape:
             st.subheader(ctx.t("segmentation.clusters.profile"))
             # each feature's cluster mean as a multiple of its overall mean (1 = average customer)
-            base = result.sample[["recency", "frequency", "monetary"]].mean()
-            index = profiles_df.melt(id_vars="cluster", value_vars=["recency", "frequency", "monetary"],
-                                     var_name="feature", value_name="mean")
-            index["index"] = index["mean"] / index["feature"].map(base)
+            index = profiles.relative_profile(profiles_df, result.sample[["recency", "frequency", "monetary"]].mean())
             index["feature"] = index["feature"].map(lambda c: ctx.t(f"segmentation.col.{c}"))
             fig = px.bar(index, x="feature", y="index", color="cluster", barmode="group",
                          labels={"feature": "", "index": ctx.t("segmentation.clusters.index"),

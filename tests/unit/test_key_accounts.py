@@ -152,3 +152,12 @@ def test_alert_parameter_validation(accounts):
 
 def test_trend_band_constant():
     assert ka.TREND_BAND == 0.10
+
+
+def test_search_table_matches_id_or_name_case_insensitively():
+    table = pd.DataFrame({"customer_id": ["VIP-01", "C02", "C03"], "name": ["甲公司", None, "Acme Ltd"]})
+    assert ka.search_table(table, "vip")["customer_id"].tolist() == ["VIP-01"]
+    assert ka.search_table(table, "ACME")["customer_id"].tolist() == ["C03"]
+    assert ka.search_table(table, "公司")["customer_id"].tolist() == ["VIP-01"]
+    assert ka.search_table(table, "  ")["customer_id"].tolist() == ["VIP-01", "C02", "C03"]
+    assert ka.search_table(table, "%")["customer_id"].tolist() == []

@@ -56,3 +56,11 @@ def test_cluster_analysis_is_deterministic_and_complete(small_demo):
 def test_cluster_analysis_needs_customers(shop):
     with pytest.raises(CRMInputError, match="Too few customers"):
         profiles.cluster_analysis(shop, PERIOD)
+
+
+def test_relative_profile_divides_by_the_baseline():
+    prof = pd.DataFrame({"cluster": [1, 2], "recency": [10.0, 40.0], "frequency": [6.0, 1.0], "monetary": [900.0, 100.0]})
+    base = pd.Series({"recency": 20.0, "frequency": 2.0, "monetary": 300.0})
+    out = profiles.relative_profile(prof, base).set_index(["cluster", "feature"])["index"]
+    assert out[(1, "recency")] == 0.5 and out[(2, "recency")] == 2.0
+    assert out[(1, "frequency")] == 3.0 and out[(2, "monetary")] == pytest.approx(1 / 3)
