@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from crm import db
+from crm.store import db
 from crm.errors import CRMInputError
 from crm.i18n import normalise_language, t
 
@@ -36,7 +36,7 @@ def _progress(message: str, fraction: float) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from crm import demo
+    from crm.intake import demo
 
     demo.validate_arguments(args.customers, args.seed, args.years, args.end)  # before any file is created
     con = db.connect(args.db)
@@ -60,7 +60,7 @@ def _parse_map(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from crm import imports
+    from crm.intake import imports
 
     path = Path(args.file)
     if not path.is_file():
@@ -84,7 +84,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
-    from crm import imports
+    from crm.intake import imports
 
     con = db.connect(args.db)
     imports.undo_batch(con, args.batch_id)
@@ -93,7 +93,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
 
 
 def cmd_batches(args: argparse.Namespace) -> int:
-    from crm import imports
+    from crm.intake import imports
 
     con = db.connect(args.db)
     table = imports.list_batches(con).drop(columns=["mapping", "file_hash"])  # long; the page shows them
@@ -106,8 +106,8 @@ def _analysis_filters(con, args: argparse.Namespace):
     unless --as-of), with --start / --end overriding either end."""
     from dataclasses import replace
 
-    from crm.features import reference_date
-    from crm.filters import default_filters
+    from crm.store.features import reference_date
+    from crm.store.filters import default_filters
 
     as_of = args.as_of or reference_date(con)
     filters = default_filters(as_of)
@@ -116,7 +116,7 @@ def _analysis_filters(con, args: argparse.Namespace):
 
 def cmd_segments(args: argparse.Namespace) -> int:
     from crm.export import write_table
-    from crm.segments import customer_segments
+    from crm.value.segments import customer_segments
 
     con = db.connect(args.db)
     filters = _analysis_filters(con, args)
@@ -141,7 +141,7 @@ def _parse_top(value: str) -> dict[str, object]:
 def cmd_key_accounts(args: argparse.Namespace) -> int:
     from crm.export import write_table
     from crm.formatting import format_percent
-    from crm.key_accounts import select_key_accounts
+    from crm.value.key_accounts import select_key_accounts
 
     selection = _parse_top(args.top) if args.top is not None else {}
     con = db.connect(args.db)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from crm import imports
+from crm.intake import imports
 from ui import importer, state
 from ui.shell import page_context
 

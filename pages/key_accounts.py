@@ -3,7 +3,7 @@
 import plotly.express as px
 import streamlit as st
 
-from crm import customer360, key_accounts
+from crm.value import customer360, key_accounts
 from crm.errors import CRMInputError
 from crm.formatting import format_date, format_money, format_number, format_percent
 from ui import components as ui

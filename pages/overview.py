@@ -4,7 +4,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from crm import overview
+from crm.value import overview
 from crm.formatting import format_date
 from ui import components as ui
 from ui.cache import cached

@@ -5,7 +5,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from crm import concentration, loyalty, profiles, rfm
+from crm.value import concentration, loyalty, profiles, rfm
 from crm.errors import CRMInputError
 from crm.formatting import format_percent
 from ui import components as ui

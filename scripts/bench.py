@@ -26,10 +26,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crm import db, demo, overview  # noqa: E402
+from crm.intake import demo  # noqa: E402
+from crm.store import db  # noqa: E402
+from crm.value import overview  # noqa: E402
 from crm.i18n import t  # noqa: E402
-from crm.features import reference_date  # noqa: E402
-from crm.filters import default_filters, Filters  # noqa: E402
+from crm.store.features import reference_date  # noqa: E402
+from crm.store.filters import default_filters, Filters  # noqa: E402
 
 BENCH_DIR = ROOT / "data" / "bench"
 
@@ -47,7 +49,7 @@ def main_queries(con) -> dict[str, callable]:
             "filter_options": lambda: overview.filter_options(con),
         },
     }
-    from crm import concentration, customer360, key_accounts, loyalty, profiles, rfm
+    from crm.value import concentration, customer360, key_accounts, loyalty, profiles, rfm
 
     queries["segments"] = {
         "compute_rfm": lambda: rfm.compute_rfm(con, f),
@@ -65,7 +67,7 @@ def main_queries(con) -> dict[str, callable]:
                                                    customer360.order_history(con, first)),
     }
     try:
-        from crm import imports
+        from crm.intake import imports
 
         queries["data"] = {
             "list_batches": lambda: imports.list_batches(con),
@@ -156,7 +158,7 @@ def import_benchmark(base: Path, rows: int = 1_000_000) -> None:
     import numpy as np
     import pandas as pd
 
-    from crm import imports
+    from crm.intake import imports
 
     target = BENCH_DIR / "import_target.duckdb"
     csv_path = BENCH_DIR / "orders_1m.csv"

@@ -1,7 +1,7 @@
 """The database for this Streamlit process and cached reads on top of it.
 
 One DuckDB connection lives in ``st.cache_resource``; every query takes its
-own cursor (``crm.db.query``), so sessions on different threads never share
+own cursor (``crm.store.db.query``), so sessions on different threads never share
 one. Reads are cached with ``st.cache_data`` keyed on the function, its plain
 arguments and the database's data version, which every import raises.
 """
@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 import duckdb
 import streamlit as st
 
-from crm import db
+from crm.store import db
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {}
 

@@ -1,6 +1,6 @@
 """The Data page's parts: the import flow, the batch list with undo, data quality, demo rebuild.
 
-Each step calls `crm.imports` (or `crm.demo`); nothing here validates or writes by itself.
+Each step calls `crm.intake.imports` (or `crm.intake.demo`); nothing here validates or writes by itself.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from crm import demo, imports
+from crm.intake import demo, imports
 from crm.errors import CRMInputError
 from crm.formatting import format_number, format_percent
 from ui import components as ui

@@ -16,8 +16,8 @@ from typing import Any
 
 import streamlit as st
 
-from crm import overview
-from crm.filters import DIMENSIONS, Filters, default_filters
+from crm.value import overview
+from crm.store.filters import DIMENSIONS, Filters, default_filters
 from crm.i18n import LANGUAGES, normalise_language, t
 from ui import state
 from ui.cache import cached

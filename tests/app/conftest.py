@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory) -> Path:
-    from crm import db, demo
+    from crm.intake import demo
+    from crm.store import db
 
     path = tmp_path_factory.mktemp("apptest") / "crm.duckdb"
     con = db.connect(path)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from crm import db
+from crm.store import db
 from crm.i18n import t
 from tests.fixtures.small_shop import build
 

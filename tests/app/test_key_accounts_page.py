@@ -4,8 +4,9 @@ import datetime as dt
 
 import pytest
 
-from crm import db, key_accounts
-from crm.filters import Filters
+from crm.store import db
+from crm.value import key_accounts
+from crm.store.filters import Filters
 from crm.formatting import format_percent
 from crm.i18n import t
 

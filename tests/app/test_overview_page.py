@@ -4,8 +4,9 @@ import datetime as dt
 
 import pytest
 
-from crm import db, overview
-from crm.filters import Filters
+from crm.store import db
+from crm.value import overview
+from crm.store.filters import Filters
 from crm.i18n import t
 from tests.app.conftest import metrics
 from ui.components import format_metric

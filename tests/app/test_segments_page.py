@@ -4,8 +4,9 @@ import datetime as dt
 
 import pytest
 
-from crm import db, rfm
-from crm.filters import Filters
+from crm.store import db
+from crm.value import rfm
+from crm.store.filters import Filters
 from crm.i18n import t
 
 LANGS = ["zh", "en"]

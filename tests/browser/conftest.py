@@ -35,7 +35,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def browser_db(tmp_path_factory):
-    from crm import db, demo
+    from crm.intake import demo
+    from crm.store import db
 
     path = tmp_path_factory.mktemp("browser") / "crm.duckdb"
     con = db.connect(path)

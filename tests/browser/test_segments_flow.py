@@ -7,9 +7,10 @@ import shutil
 import pytest
 from playwright.sync_api import expect
 
-from crm import db, rfm
-from crm.features import reference_date
-from crm.filters import default_filters
+from crm.store import db
+from crm.value import rfm
+from crm.store.features import reference_date
+from crm.store.filters import default_filters
 from tests.browser.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser

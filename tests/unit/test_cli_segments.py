@@ -9,11 +9,12 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from crm import cli, db
+from crm import cli
+from crm.store import db
 from crm.errors import CRMInputError
-from crm.filters import Filters, default_filters
-from crm.key_accounts import select_key_accounts
-from crm.segments import SEGMENT_COLUMNS, customer_segments
+from crm.store.filters import Filters, default_filters
+from crm.value.key_accounts import select_key_accounts
+from crm.value.segments import SEGMENT_COLUMNS, customer_segments
 from tests.fixtures import small_shop
 
 F = default_filters(dt.date(2024, 6, 30))  # 2023-07-01 .. 2024-06-30

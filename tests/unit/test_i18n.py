@@ -3,9 +3,10 @@
 import re
 from pathlib import Path
 
-from crm import i18n, overview
-from crm.filters import DIMENSIONS
-from crm.features import AGE_BANDS
+from crm import i18n
+from crm.value import overview
+from crm.store.filters import DIMENSIONS
+from crm.store.features import AGE_BANDS
 
 ROOT = Path(__file__).resolve().parents[2]
 # t("a.b"), ctx.t("a.b"), CRMInputError("a.b", ...), key="a.b" passed to helpers
@@ -43,7 +44,7 @@ def test_generated_keys_exist():
     keys = [f"overview.kpi.{m}" for m in overview.KPI_ORDER] + [f"overview.kpi.{m}.help" for m in overview.KPI_ORDER]
     keys += [f"shell.filter.{d}" for d in DIMENSIONS] + [f"value.age_bands.{b}" for b in AGE_BANDS]
     keys += [f"shell.language.{lang}" for lang in i18n.LANGUAGES]
-    from crm import key_accounts, loyalty, profiles, rfm
+    from crm.value import key_accounts, loyalty, profiles, rfm
 
     keys += [f"rfm.segment.{c}" for c in rfm.SEGMENTS] + [f"rfm.segment.{c}.action" for c in rfm.SEGMENTS]
     keys += [f"loyalty.tier.{name}" for name, _ in loyalty.DEFAULT_TIERS]

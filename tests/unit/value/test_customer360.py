@@ -16,7 +16,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from crm import customer360 as c360
+from crm.value import customer360 as c360
 from crm.errors import CRMInputError
 
 AS_OF = dt.date(2024, 6, 30)

@@ -12,7 +12,8 @@ import datetime as dt
 
 import pytest
 
-from crm import db, demo
+from crm.intake import demo
+from crm.store import db
 from crm.errors import CRMInputError
 
 END = demo.DEFAULT_END_DATE            # 2026-11-15

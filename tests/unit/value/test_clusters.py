@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crm import clusters
+from crm.value import clusters
 from crm.errors import CRMInputError
-from crm.filters import default_filters
+from crm.store.filters import default_filters
 
 F = default_filters(dt.date(2024, 6, 30))
 GROUPS = {"vip": (5, 20, 20_000), "regular": (60, 5, 2_000), "lapsed": (300, 1.2, 100)}

@@ -26,9 +26,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from crm.db import query
+from crm.store.db import query
 from crm.errors import CRMInputError
-from crm.filters import Filters
+from crm.store.filters import Filters
 
 DEFAULT_TIERS = (("normal", 0), ("silver", 500), ("gold", 2000), ("diamond", 5000))
 

@@ -58,9 +58,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crm.db import query
+from crm.store.db import query
 from crm.errors import CRMInputError
-from crm.filters import Filters
+from crm.store.filters import Filters
 
 SEGMENTS = (
     "important_value",

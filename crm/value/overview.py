@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from crm.db import query
-from crm.filters import Filters
+from crm.store.db import query
+from crm.store.filters import Filters
 from crm.formatting import relative_change
 
 KPI_ORDER = [

@@ -5,9 +5,11 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from crm import db, demo, profiles, rfm
+from crm.intake import demo
+from crm.store import db
+from crm.value import profiles, rfm
 from crm.errors import CRMInputError
-from crm.filters import Filters
+from crm.store.filters import Filters
 
 PERIOD = Filters(start=dt.date(2024, 4, 1), end=dt.date(2024, 6, 30), as_of=dt.date(2024, 6, 30))
 

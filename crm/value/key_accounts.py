@@ -15,9 +15,9 @@ Per customer (period figures unless said otherwise):
   "declining" when change < −TREND_BAND, otherwise "stable" (TREND_BAND = 10 %).
 * open_complaints — complaint tickets open on as_of: opened on or before it and
   not resolved by then (the definition of the overview KPI).
-* segment — the customer's RFM class in ``crm.rfm.compute_rfm(con, filters)``
+* segment — the customer's RFM class in ``crm.value.rfm.compute_rfm(con, filters)``
   (default bins and split, scored against every customer in the filters);
-  tier — their tier in ``crm.loyalty.assign_tiers(compute_points(con, filters))`` (defaults).
+  tier — their tier in ``crm.value.loyalty.assign_tiers(compute_points(con, filters))`` (defaults).
 
 Selection, exactly one of:
 
@@ -41,11 +41,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from crm.db import query
+from crm.store.db import query
 from crm.errors import CRMInputError
-from crm.filters import Filters
-from crm.loyalty import assign_tiers, points_for_customers
-from crm.rfm import rfm_for_customers
+from crm.store.filters import Filters
+from crm.value.loyalty import assign_tiers, points_for_customers
+from crm.value.rfm import rfm_for_customers
 
 BY = ("revenue", "profit", "orders")
 TREND_BAND = 0.10

@@ -13,11 +13,11 @@ import math
 import numpy as np
 import pandas as pd
 
-from crm.db import query
+from crm.store.db import query
 from crm.errors import CRMInputError
-from crm.filters import Filters
-from crm.loyalty import assign_tiers, points_for_customers
-from crm.rfm import rfm_for_customers
+from crm.store.filters import Filters
+from crm.value.loyalty import assign_tiers, points_for_customers
+from crm.value.rfm import rfm_for_customers
 
 SEARCH_COLUMNS = ["customer_id", "name", "phone", "province", "revenue"]
 MAX_SEARCH_LIMIT = 500
@@ -114,9 +114,9 @@ def profile(con, customer_id: str, as_of: dt.date) -> dict[str, object]:
     * every column of ``customer_features`` (lifetime figures at the data's
       reference date: orders, revenue, recency_days, open_complaints, …);
     * ``as_of``; loyalty on that date: ``tenure_months``, ``spend``, ``points``,
-      ``tier`` (``crm.loyalty`` defaults);
+      ``tier`` (``crm.value.loyalty`` defaults);
     * RFM over all history up to as_of, scored against every customer with an
-      order by then (``crm.rfm`` defaults): ``rfm_recency_days``,
+      order by then (``crm.value.rfm`` defaults): ``rfm_recency_days``,
       ``rfm_frequency``, ``rfm_monetary``, ``r_score``, ``f_score``, ``m_score``,
       ``segment`` (None when the customer has no order by as_of).
 

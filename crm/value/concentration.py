@@ -36,9 +36,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from crm.db import query
+from crm.store.db import query
 from crm.errors import CRMInputError
-from crm.filters import Filters
+from crm.store.filters import Filters
 
 VALUES = ("revenue", "profit")
 ABC_CLASSES = ("A", "B", "C")

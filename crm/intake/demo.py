@@ -97,7 +97,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from crm import db, features
+from crm.store import db, features
 from crm.errors import CRMInputError
 
 DEFAULT_END_DATE = dt.date(2026, 11, 15)

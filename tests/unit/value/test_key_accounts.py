@@ -17,9 +17,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from crm import key_accounts as ka
+from crm.value import key_accounts as ka
 from crm.errors import CRMInputError
-from crm.filters import Filters
+from crm.store.filters import Filters
 
 F = Filters(start=dt.date(2024, 4, 1), end=dt.date(2024, 6, 30), as_of=dt.date(2024, 6, 30))
 

@@ -41,9 +41,9 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances, silhouette_score
 from sklearn.preprocessing import StandardScaler
 
-from crm.db import query
+from crm.store.db import query
 from crm.errors import CRMInputError
-from crm.filters import Filters
+from crm.store.filters import Filters
 
 BASE_FEATURES = ("recency", "frequency", "monetary")
 EXTRA_FEATURES = ("tenure", "avg_order", "category_mix")

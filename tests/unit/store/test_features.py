@@ -2,7 +2,8 @@
 
 import datetime as dt
 
-from crm import db, features, imports
+from crm.intake import imports
+from crm.store import db, features
 
 
 def test_customer_features_by_hand(shop):

@@ -16,9 +16,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from crm import overview
+from crm.value import overview
 from crm.errors import CRMInputError
-from crm.filters import Filters, default_filters
+from crm.store.filters import Filters, default_filters
 
 PERIOD = Filters(start=dt.date(2024, 4, 1), end=dt.date(2024, 6, 30), as_of=dt.date(2024, 6, 30))
 
@@ -122,7 +122,7 @@ def test_filter_options_and_range(shop):
 
 
 def test_empty_database_gives_zero_kpis():
-    from crm import db
+    from crm.store import db
 
     con = db.connect(":memory:")
     k = kpis(con)

@@ -1,7 +1,7 @@
 """Reading import files into a table of text: CSV, XLSX (and other Excel formats), Parquet.
 
 Every value comes back as a string, exactly as the file shows it, so that the
-validation in ``crm.imports`` sees what the user typed. Each row keeps its
+validation in ``crm.intake.imports`` sees what the user typed. Each row keeps its
 position in the file:
 
 * CSV: the physical line on which the record starts, the header being line 1

@@ -14,9 +14,9 @@ import datetime as dt
 
 import pytest
 
-from crm import loyalty
+from crm.value import loyalty
 from crm.errors import CRMInputError
-from crm.filters import Filters, default_filters
+from crm.store.filters import Filters, default_filters
 
 F = default_filters(dt.date(2024, 6, 30))
 

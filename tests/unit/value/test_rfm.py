@@ -19,9 +19,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from crm import rfm
+from crm.value import rfm
 from crm.errors import CRMInputError
-from crm.filters import Filters, default_filters
+from crm.store.filters import Filters, default_filters
 from tests.fixtures import segment_shops
 
 F = default_filters(dt.date(2024, 6, 30))

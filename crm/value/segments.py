@@ -1,13 +1,13 @@
 """The combined per-customer segment table: RFM class, ABC class, tier and cluster.
 
-One row per customer of the RFM population (``crm.rfm.compute_rfm``: at least
+One row per customer of the RFM population (``crm.value.rfm.compute_rfm``: at least
 one order in [start, min(end, as_of)] inside the filters), built from the very
 functions the pages call, so an export always matches the screen:
 
 * recency_days, frequency, monetary, r_score, f_score, m_score, segment — ``compute_rfm(bins, split)``
-* abc_class — ``crm.concentration.abc_classes`` by revenue, default cut points 80 % / 95 %
-* tier — ``crm.loyalty.assign_tiers(compute_points(...))`` with the defaults
-* cluster — ``crm.clusters.RFMKMeans(n_clusters, random_state)`` fitted on
+* abc_class — ``crm.value.concentration.abc_classes`` by revenue, default cut points 80 % / 95 %
+* tier — ``crm.value.loyalty.assign_tiers(compute_points(...))`` with the defaults
+* cluster — ``crm.value.clusters.RFMKMeans(n_clusters, random_state)`` fitted on
   ``cluster_features`` (recency, frequency, monetary) and predicted for everyone;
   <NA> when there are too few customers to cluster (fewer than 3, or than n_clusters).
 """
@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from crm.clusters import RFMKMeans, cluster_features
-from crm.concentration import abc_classes
-from crm.filters import Filters
-from crm.loyalty import assign_tiers, compute_points
-from crm.rfm import compute_rfm, validate_rfm_parameters
+from crm.value.clusters import RFMKMeans, cluster_features
+from crm.value.concentration import abc_classes
+from crm.store.filters import Filters
+from crm.value.loyalty import assign_tiers, compute_points
+from crm.value.rfm import compute_rfm, validate_rfm_parameters
 
 SEGMENT_COLUMNS = [
     "customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score",
@@ -39,7 +39,7 @@ def customer_segments(
 ) -> pd.DataFrame:
     """The per-customer table with exactly the columns ``SEGMENT_COLUMNS``, sorted by customer_id.
 
-    `segment` is the RFM class code (see ``crm.rfm.SEGMENTS``), `abc_class` 'A'/'B'/'C',
+    `segment` is the RFM class code (see ``crm.value.rfm.SEGMENTS``), `abc_class` 'A'/'B'/'C',
     `tier` the loyalty tier name, `cluster` 1..k (1 = highest mean monetary).
     """
     validate_rfm_parameters(bins, split)

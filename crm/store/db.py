@@ -160,7 +160,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute("INSERT INTO meta VALUES ('data_version', '0') ON CONFLICT (key) DO NOTHING")
     # Feature tables are created empty so that readers work before the first import.
-    from crm import features  # local import: features depends on this module
+    from crm.store import features  # local import: features depends on this module
 
     features.ensure_feature_tables(con)
 

@@ -10,9 +10,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from crm import concentration
+from crm.value import concentration
 from crm.errors import CRMInputError
-from crm.filters import Filters
+from crm.store.filters import Filters
 
 F = Filters(start=dt.date(2024, 4, 1), end=dt.date(2024, 6, 30), as_of=dt.date(2024, 6, 30))
 

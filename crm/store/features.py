@@ -19,7 +19,7 @@ import datetime as dt
 
 import duckdb
 
-from crm.db import scalar, scalar_in_transaction
+from crm.store.db import scalar, scalar_in_transaction
 
 # Age bands: code -> inclusive lower bound in years. Labels come from i18n (`age_band.<code>`).
 AGE_BANDS = ["u25", "25_34", "35_44", "45_54", "55p", "unknown"]
@@ -66,7 +66,7 @@ CREATE TABLE IF NOT EXISTS customer_features (
 
 def ensure_feature_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the SQL macros and the feature tables (empty) when they do not exist yet."""
-    from crm.filters import MACROS
+    from crm.store.filters import MACROS
 
     con.execute(_ORDER_FACTS_DDL)
     con.execute(_CUSTOMER_FEATURES_DDL)

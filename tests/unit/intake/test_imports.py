@@ -20,11 +20,13 @@ import pyarrow.parquet as pq
 import pytest
 import xlsxwriter
 
-from crm import cli, db, features, imports
+from crm import cli
+from crm.intake import imports
+from crm.store import db, features
 from crm.errors import CRMInputError
 from crm.i18n import catalog, t
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = ROOT / "data" / "samples"
 TODAY = dt.date(2025, 6, 30)
 ORDERS_HEADER = "订单编号,会员ID,下单时间,实付金额,商品类目,渠道,数量"

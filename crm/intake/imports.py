@@ -2,7 +2,7 @@
 
 The flow is two steps so that the user sees a report before anything is written:
 
-1. ``prepare_import`` reads the file (``crm.fileformats``), maps its columns to
+1. ``prepare_import`` reads the file (``crm.intake.fileformats``), maps its columns to
    the target fields (``suggest_mapping`` plus the caller's overrides),
    validates every row in one DuckDB query over the registered file and
    returns an ``ImportPlan``: the accepted rows normalised to the target
@@ -57,9 +57,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from crm import db, features
+from crm.store import db, features
 from crm.errors import CRMInputError
-from crm.fileformats import BAD_SHAPE, ROW_NUMBER, RawTable, read_raw
+from crm.intake.fileformats import BAD_SHAPE, ROW_NUMBER, RawTable, read_raw
 from crm.i18n import LANGUAGES, normalise_language, t
 
 KINDS = ("customers", "orders", "tickets")

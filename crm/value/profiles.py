@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from crm.db import query
-from crm.clusters import RFMKMeans, cluster_features, cluster_profiles
+from crm.store.db import query
+from crm.value.clusters import RFMKMeans, cluster_features, cluster_profiles
 from crm.errors import CRMInputError
-from crm.rfm import compute_rfm
+from crm.value.rfm import compute_rfm
 
 MIX_DIMENSIONS = ("province", "acquisition_channel", "age_band", "gender", "customer_type")
 
@@ -46,7 +46,7 @@ ORDER BY value, segment
 def segment_mix(con, filters, dimension: str, *, bins: int = 5, split: str = "mean") -> pd.DataFrame:
     """Customers per (dimension value, segment) with their share of the value's customers.
 
-    Segments are those of `crm.rfm.compute_rfm(con, filters, bins=bins, split=split)`.
+    Segments are those of `crm.value.rfm.compute_rfm(con, filters, bins=bins, split=split)`.
     """
     if dimension not in MIX_DIMENSIONS:
         raise CRMInputError("filters.error.unknown_dimension", dimension=dimension)
