@@ -113,9 +113,10 @@ def test_empty_database_points_to_data_page(open_app, tmp_path, lang):
     assert at.warning[0].value == t("common.empty.no_data", lang)
 
 
-@pytest.mark.parametrize("locale, lang", [("en-US", "en"), ("zh-CN", "zh"), ("fr-FR", "zh")])
+@pytest.mark.parametrize("locale, lang", [("en-US", "en"), ("zh-CN", "zh"), ("zh-TW", "zh"), ("de-DE", "en"),
+                                          ("fr-FR", "en")])
 def test_language_follows_the_browser_locale(demo_db, monkeypatch, locale, lang):
-    """Without lang= in the URL, the browser's locale chooses (unsupported ones fall back to 中文)."""
+    """Without lang= in the URL, the browser's locale chooses: Chinese locales 中文, every other English."""
     from streamlit.testing.v1 import AppTest
 
     from tests.app.conftest import ROOT
@@ -126,3 +127,35 @@ def test_language_follows_the_browser_locale(demo_db, monkeypatch, locale, lang)
     at.run()
     assert at.title[0].value == t("overview.title", lang)
     assert at.query_params["lang"] == lang
+
+
+@pytest.mark.parametrize("param, locale, lang", [
+    ("fr", "zh-CN", "en"), ("de", None, "en"), ("en", "zh-CN", "en"), ("zh", "de-DE", "zh"), ("zh-TW", "en-US", "zh"),
+])
+def test_lang_parameter_wins_over_the_browser(demo_db, monkeypatch, param, locale, lang):
+    """?lang= decides when present: zh (any Chinese form) gives 中文, any other value English."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import ROOT
+
+    monkeypatch.setenv("CRM_DB", str(demo_db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    if locale:
+        at.context["locale"] = locale
+    at.query_params["lang"] = param
+    at.run()
+    assert at.title[0].value == t("overview.title", lang)
+    assert at.query_params["lang"] == lang
+
+
+def test_no_parameter_and_no_locale_gets_chinese(demo_db, monkeypatch):
+    """Nothing to go on (a client that sends no locale): the home market's language."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import ROOT
+
+    monkeypatch.setenv("CRM_DB", str(demo_db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert at.title[0].value == t("overview.title", "zh")
+    assert at.query_params["lang"] == "zh"
