@@ -93,9 +93,32 @@ def test_language_switch_and_reset(open_app):
 
 def test_tables_and_downloads_present(open_app):
     at = open_app("en")
-    assert len(at.dataframe) >= 3
+    assert len(at.dataframe) >= 2  # the open breakdown tab's table and the monthly table
     labels = [b.label for b in at.get("download_button")]
     assert "Download CSV" in labels and "Download Excel" in labels
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_only_the_open_breakdown_tab_is_drawn(open_app, demo_db, lang):
+    """One breakdown chart and table per run (the first tab by default), the one picked after a switch."""
+    at = open_app(lang)
+    assert len(at.get("plotly_chart")) == 3  # the two monthly trends and the open tab's chart
+    f = shown_filters(at)
+    con = db.connect(demo_db)
+    try:
+        by_channel = overview.breakdown(con, f, "channel")
+        by_category = overview.breakdown(con, f, "category")
+    finally:
+        con.close()
+    first = at.dataframe[0].value
+    assert len(first) == len(by_category)
+    assert first.iloc[:, 1].sum() == pytest.approx(float(by_category["revenue"].sum()))
+    at.session_state["overview.tab"] = t("overview.tab.channel", lang)
+    at.run()
+    assert len(at.get("plotly_chart")) == 3
+    shown = at.dataframe[0].value
+    assert len(shown) == len(by_channel)
+    assert shown.iloc[:, 1].sum() == pytest.approx(float(by_channel["revenue"].sum()))
 
 
 def test_empty_filters_show_help(open_app):
