@@ -4,6 +4,7 @@ INITIALISED = "crm.initialised"       # URL read into state once per session
 ROUTED = "crm.routed"                 # set by app.py for the run it routes
 VALUES = "crm.values"                 # {widget key: value}: the filters' memory across pages
 LANG = "crm.lang"                     # language radio
+PAGE_TITLE = "crm.page_title"         # title key of the page being drawn (names exported files)
 PERIOD = "crm.filter.period"          # (start, end) date range
 AS_OF = "crm.filter.as_of"
 PROVINCES = "crm.filter.provinces"
