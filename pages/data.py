@@ -3,12 +3,12 @@
 import streamlit as st
 
 from crm.intake import imports
+from ui import components as ui
 from ui import importer, state
 from ui.shell import page_context
 
 ctx = page_context(filters=False)
-st.title(ctx.t("data.title"))
-st.caption(ctx.t("data.caption"))
+ui.page_header(ctx, "data.title", ctx.t("data.caption"), needs_data=False)
 importer.show_last_result(ctx)
 
 tab_import, tab_batches, tab_quality, tab_demo = st.tabs([

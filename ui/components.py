@@ -270,7 +270,8 @@ def _axis_extent(fig: go.Figure, axis: str) -> tuple[float, float] | None:
         if series.notna().sum() == 0:
             continue
         if stacked and trace.type == "bar":
-            for key, v in zip(list(getattr(trace, other) or range(len(series))), series.fillna(0)):
+            keys = getattr(trace, other)
+            for key, v in zip(list(range(len(series)) if keys is None else keys), series.fillna(0)):
                 totals[key] = totals.get(key, 0.0) + float(v)
         lows.append(float(series.min()))
         highs.append(float(series.max()))

@@ -6,6 +6,7 @@ import pytest
 
 from crm.store import db
 from crm.i18n import t
+from ui.labels import as_label
 from tests.fixtures.small_shop import build
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
@@ -30,7 +31,7 @@ def order_count(path) -> int:
 
 
 def metric(at, key: str, lang: str) -> str:
-    label = t(key, lang)
+    label = as_label(t(key, lang), lang)  # labels start with a capital in English
     return next(m.value for m in at.metric if m.label == label)
 
 
