@@ -36,7 +36,6 @@ with left:
     fig.update_xaxes(tickformat="%Y-%m", hoverformat="%Y-%m")
     fig = ui.mark_partial(ui.money_axis(ui.style_figure(fig), ctx.lang), coverage["partial"])
     ui.chart(fig, key="overview.chart.revenue")
-    ui.partial_note(ctx, coverage)
 with right:
     st.subheader(ctx.t("overview.trend.customers"))
     fig = go.Figure()
@@ -46,7 +45,7 @@ with right:
     fig.update_xaxes(tickformat="%Y-%m", hoverformat="%Y-%m")
     fig.update_yaxes(tickformat=",d")
     ui.chart(ui.mark_partial(ui.style_figure(fig), coverage["partial"]), key="overview.chart.customers")
-    ui.partial_note(ctx, coverage)
+ui.partial_note(ctx, coverage)
 
 columns = {
     "value": None, "revenue": ctx.t("overview.col.revenue"), "profit": ctx.t("overview.col.profit"),

@@ -123,17 +123,17 @@ def download_buttons(ctx: PageContext, df: pd.DataFrame, file_stem: str, key: st
     start, end = (f.start, f.end) if period else (None, None)
     heading = export_title(ctx, title, period=period)
     sheet = "".join(ch for ch in ctx.t(st.session_state.get(state.PAGE_TITLE, "app.title")) if ch not in "[]:*?/\\")
-    left, right, _ = st.columns([1, 1, 3])
-    left.download_button(
+    row = st.container(horizontal=True, gap="small")  # buttons as wide as their labels, never clipped
+    row.download_button(
         ctx.t("common.download.csv"), data=lambda: export.to_csv_bytes(df, kinds),
         file_name=export.file_name(file_stem, "csv", today, start, end),
-        mime="text/csv", key=f"{key}.csv", icon=":material/download:", on_click="ignore", width="stretch",
+        mime="text/csv", key=f"{key}.csv", icon=":material/download:", on_click="ignore", width="content",
     )
-    right.download_button(
+    row.download_button(
         ctx.t("common.download.xlsx"), data=lambda: export.to_xlsx_bytes(df, sheet or "data", title=heading, kinds=kinds),
         file_name=export.file_name(file_stem, "xlsx", today, start, end),
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}.xlsx",
-        icon=":material/table_view:", on_click="ignore", width="stretch",
+        icon=":material/table_view:", on_click="ignore", width="content",
     )
 
 
@@ -293,7 +293,7 @@ def money_axis(fig: go.Figure, lang: str, axis: str = "y", *, hover: bool = True
     extent = _axis_extent(fig, axis)
     if extent is None:
         return fig
-    values, texts = money_ticks(*extent, lang)
+    values, texts = money_ticks(*extent, lang, target=6)
     update = fig.update_yaxes if axis == "y" else fig.update_xaxes
     update(tickvals=values, ticktext=texts, tickprefix=None, tickformat=None)
     if hover:
