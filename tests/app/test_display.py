@@ -54,8 +54,8 @@ def test_money_axis_helper_sets_ticks_from_stacked_totals():
     fig = go.Figure([go.Bar(x=["a", "b"], y=[30_000, 50_000], name="x"), go.Bar(x=["a", "b"], y=[40_000, 70_000])])
     fig.update_layout(barmode="stack")
     ui.money_axis(fig, "zh")
-    assert list(fig.layout.yaxis.tickvals) == [0, 25_000, 50_000, 75_000, 100_000, 125_000]  # stacked top 120,000
-    assert list(fig.layout.yaxis.ticktext) == ["¥0", "¥2.5万", "¥5.0万", "¥7.5万", "¥10.0万", "¥12.5万"]
+    assert list(fig.layout.yaxis.tickvals) == [0, 20_000, 40_000, 60_000, 80_000, 100_000, 120_000]  # stacked top
+    assert list(fig.layout.yaxis.ticktext) == ["¥0", "¥2万", "¥4万", "¥6万", "¥8万", "¥10万", "¥12万"]
     assert [c[0] for c in fig.data[0].customdata] == ["¥3万", "¥5万"]
 
 
