@@ -338,11 +338,22 @@ def mark_partial(fig: go.Figure, partial: list[bool]) -> go.Figure:
     for index, trace in enumerate(list(fig.data)):
         if trace.x is None or len(trace.x) != n:
             continue
-        if trace.type == "bar":
-            trace.marker.opacity = [PARTIAL_OPACITY if p else 1.0 for p in flags]
-            trace.marker.pattern = dict(shape=["/" if p else "" for p in flags], solidity=0.3)
+        colour_ = None
+        if trace.type in ("bar", "scatter"):
+            colour_ = (trace.marker.color if trace.type == "bar" else trace.line.color) or \
+                (fig.layout.colorway or PALETTE)[index % len(fig.layout.colorway or PALETTE)]
+        if trace.type == "bar":  # the partial bars as a trace of their own, so the legend shows the full look
+            ys = list(trace.y)
+            trace.marker.color = colour_
+            extra.append(go.Bar(
+                x=[x for x, p in zip(trace.x, flags) if p], y=[y for y, p in zip(ys, flags) if p],
+                name=trace.name, legendgroup=trace.name, showlegend=False, hovertemplate=trace.hovertemplate,
+                customdata=[c for c, p in zip(trace.customdata, flags) if p] if trace.customdata is not None else None,
+                marker=dict(color=colour_, opacity=PARTIAL_OPACITY, pattern=dict(shape="/", solidity=0.3)),
+                xaxis=trace.xaxis, yaxis=trace.yaxis))
+            trace.y = [None if p else y for y, p in zip(ys, flags)]
+            trace.legendgroup = trace.name
         elif trace.type == "scatter":
-            colour_ = trace.line.color or (fig.layout.colorway or PALETTE)[index % len(PALETTE)]
             ys = list(trace.y)
             near = [flags[i] or (i > 0 and flags[i - 1]) or (i + 1 < n and flags[i + 1]) for i in range(n)]
             trace.y = [None if flags[i] else ys[i] for i in range(n)]

@@ -67,10 +67,14 @@ def test_partial_months_are_hatched_dashed_and_named(open_app, lang):
     expected = month_coverage(pd_months("2024-03", "2024-09"), start=dt.date(2024, 3, 10), end=dt.date(2024, 9, 20))
     assert expected["partial"].tolist() == [True, False, False, False, False, False, True]
     revenue, customers = figures(at)[:2]
-    shapes = revenue["data"][0]["marker"]["pattern"]["shape"]
-    assert shapes == ["/" if p else "" for p in expected["partial"]]
-    assert revenue["data"][0]["marker"]["opacity"][0] == ui.PARTIAL_OPACITY
-    assert customers["data"][0]["marker"]["pattern"]["shape"][-1] == "/"
+    full, partial = revenue["data"][0], next(tr for tr in revenue["data"] if tr["type"] == "bar" and tr is not revenue["data"][0])
+    # complete months in the solid bars, the two partial ones in a lighter, hatched trace of the same colour
+    assert [y is None for y in full["y"]] == expected["partial"].tolist()
+    assert [x[:7] for x in partial["x"]] == ["2024-03", "2024-09"]
+    assert partial["marker"]["pattern"]["shape"] == "/" and partial["marker"]["opacity"] == ui.PARTIAL_OPACITY
+    assert partial["marker"]["color"] == full["marker"]["color"] and partial["showlegend"] is False
+    hatched = [tr for tr in customers["data"] if tr.get("marker", {}).get("pattern", {}).get("shape") == "/"]
+    assert len(hatched) == 2  # new and returning customers
     dashed = [tr for tr in revenue["data"] if tr["type"] == "scatter" and tr.get("line", {}).get("dash") == "dash"]
     assert len(dashed) == 1  # the profit line's partial ends
     notes = [c.value for c in at.caption if "2024-09" in c.value]
@@ -89,7 +93,7 @@ def pd_months(first: str, last: str):
 def test_whole_months_carry_no_note(open_app):
     at = open_app("zh", start="2024-03-01", end="2024-08-31")
     assert not any("不完整" in c.value for c in at.caption)
-    assert "pattern" not in figures(at)[0]["data"][0].get("marker", {})
+    assert not any("pattern" in tr.get("marker", {}) for tr in figures(at)[0]["data"])
 
 
 # ------------------------------------------------------------------ §2.7 stable colours
