@@ -335,6 +335,7 @@ def mark_partial(fig: go.Figure, partial: list[bool]) -> go.Figure:
         return fig
     n = len(flags)
     extra = []
+    grouped = fig.layout.barmode in (None, "group")  # grouped bars: the partial ones must take their month's slot
     for index, trace in enumerate(list(fig.data)):
         if trace.x is None or len(trace.x) != n:
             continue
@@ -350,7 +351,9 @@ def mark_partial(fig: go.Figure, partial: list[bool]) -> go.Figure:
                 name=trace.name, legendgroup=trace.name, showlegend=False, hovertemplate=trace.hovertemplate,
                 customdata=[c for c, p in zip(trace.customdata, flags) if p] if trace.customdata is not None else None,
                 marker=dict(color=colour_, opacity=PARTIAL_OPACITY, pattern=dict(shape="/", solidity=0.3)),
-                xaxis=trace.xaxis, yaxis=trace.yaxis))
+                offsetgroup=f"partial.{index}" if grouped else None, xaxis=trace.xaxis, yaxis=trace.yaxis))
+            if grouped:
+                trace.offsetgroup = f"partial.{index}"
             trace.y = [None if p else y for y, p in zip(ys, flags)]
             trace.legendgroup = trace.name
         elif trace.type == "scatter":
