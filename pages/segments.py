@@ -200,8 +200,9 @@ def show_value() -> None:
                         name=ctx.t("segmentation.value.equal"))
         fig.add_vline(x=0.2, line_dash="dash", line_color="#f97316")
         fig.add_hline(y=0.8, line_dash="dash", line_color="#f97316")
-        fig.update_xaxes(tickformat=".0%", title=ctx.t("segmentation.value.x"))
-        fig.update_yaxes(tickformat=".0%", title=ctx.t("segmentation.value.y", measure=ctx.t(f"segmentation.col.{value}")))
+        fig.update_xaxes(tickformat=".0%", hoverformat=".1%", title=ctx.t("segmentation.value.x"))
+        fig.update_yaxes(tickformat=".0%", hoverformat=".1%",
+                         title=ctx.t("segmentation.value.y", measure=ctx.t(f"segmentation.col.{value}")))
         fig.update_layout(hovermode="closest")
         ui.chart(ui.style_figure(fig, height=380), key="seg.chart.pareto")
         try:
@@ -297,7 +298,7 @@ def show_who() -> None:
                      color_discrete_map=ui.colour_map("segments", rfm.SEGMENTS, segment_name),
                      labels={"value": ctx.t(f"segmentation.who.{dimension}"), "share": ctx.t("segmentation.col.share"),
                              "name": ctx.t("segmentation.col.segment")})
-        fig.update_yaxes(tickformat=".0%")
+        fig.update_yaxes(tickformat=".0%", hoverformat=".1%")
         fig.update_layout(barmode="stack", hovermode="closest")
         ui.chart(ui.style_figure(fig, height=420), key="seg.chart.who")
         table = mix.pivot_table(index="value", columns="name", values="customers", fill_value=0, aggfunc="sum")
