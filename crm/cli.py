@@ -121,7 +121,7 @@ def cmd_segments(args: argparse.Namespace) -> int:
     con = db.connect(args.db)
     filters = _analysis_filters(con, args)
     table = customer_segments(con, filters, bins=args.bins, split=args.split, n_clusters=args.clusters)
-    path = write_table(table, args.out)
+    path = write_table(table, args.out, kinds={"monetary": "money"})  # no title row: the header is row 1
     print(t("segments.cli.written", _lang(), rows=len(table), file=str(path), start=filters.start,
             end=filters.end, as_of=filters.as_of))
     return 0
@@ -148,7 +148,9 @@ def cmd_key_accounts(args: argparse.Namespace) -> int:
     filters = _analysis_filters(con, args)
     result = select_key_accounts(con, filters, by=args.by, min_revenue=args.min_revenue,
                                  min_orders=args.min_orders, **selection)
-    path = write_table(result.table, args.out)
+    money = ("revenue", "profit", "avg_order_value", "prev_revenue")
+    path = write_table(result.table, args.out, kinds={**dict.fromkeys(money, "money"), "margin": "percent",
+                                                      "change": "percent", "last_order_date": "date"})
     print(t("key_accounts.cli.written", _lang(), rows=result.customers, file=str(path),
             revenue_share=format_percent(result.revenue_share), profit_share=format_percent(result.profit_share)))
     return 0

@@ -68,12 +68,14 @@ def column_kinds(df: pd.DataFrame, kinds: dict[str, str] | None = None) -> dict[
 
 
 def clean(df: pd.DataFrame, kinds: dict[str, str] | None = None) -> pd.DataFrame:
-    """Rounded (money 2, percent 4, decimals 2 places), formula-safe, dates without midnight times."""
-    kinds = column_kinds(df, kinds)
+    """Rounded (declared money 2, percent 4, decimal 2 places; other floats 6), formula-safe, plain dates."""
+    declared = dict(kinds or {})
+    kinds = column_kinds(df, declared)
     out = neutralise(df)
     for column, kind in kinds.items():
         series = out[column]
-        if kind in FILE_DECIMALS and pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+        if column in declared and kind in FILE_DECIMALS and numeric:
             out[column] = series.astype("float64").round(FILE_DECIMALS[kind])
         elif pd.api.types.is_float_dtype(series):
             out[column] = series.round(6)
@@ -158,14 +160,15 @@ def file_name(stem: str, ext: str, exported: dt.date, start: dt.date | None = No
     return f"{safe_stem}{period}_{exported:%Y%m%d}.{ext}"
 
 
-def write_table(df: pd.DataFrame, path: str | Path) -> Path:
+def write_table(df: pd.DataFrame, path: str | Path, *, kinds: dict[str, str] | None = None,
+                title: str | None = None) -> Path:
     """Write CSV or XLSX chosen by the file's extension (.csv, .xlsx)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        path.write_bytes(to_csv_bytes(df))
+        path.write_bytes(to_csv_bytes(df, kinds))
     elif suffix in (".xlsx", ".xls"):
-        path.write_bytes(to_xlsx_bytes(df))
+        path.write_bytes(to_xlsx_bytes(df, title=title, kinds=kinds))
     else:
         from crm.errors import CRMInputError
 

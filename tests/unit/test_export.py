@@ -108,3 +108,10 @@ def test_file_name_carries_page_period_and_export_date():
     assert name == "key_accounts_2025-11-16_2026-11-15_20261125.xlsx"
     assert export.file_name("import_batches", "csv", dt.date(2026, 11, 25)) == "import_batches_20261125.csv"
     assert export.file_name("rejected_my file (2)", "csv", dt.date(2026, 11, 25)) == "rejected_my_file_2_20261125.csv"
+
+
+def test_undeclared_floats_keep_their_precision_in_files():
+    # a ratio nobody declared stays 0.123457 (6 places); a declared percentage is kept to 4 places
+    df = pd.DataFrame({"ratio": [0.1234567891], "margin": [0.1234567891]})
+    text = export.to_csv_bytes(df, {"margin": "percent"}).decode("utf-8-sig")
+    assert text.splitlines()[1] == "0.123457,0.1235"
