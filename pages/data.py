@@ -26,6 +26,8 @@ with tab_import:
         ctx.t("data.import.file"), type=["csv", "txt", "tsv", "xlsx", "xlsm", "parquet"], key=state.IMPORT_FILE,
         help=ctx.t("data.import.file.help"),
     )
+    if ctx.lang == "zh":  # Streamlit draws the drop zone's button and size line in English only
+        right.caption(ctx.t("display.uploader.hint", limit=f"{st.get_option('server.maxUploadSize'):,} MB"))
     if upload is None:
         st.info(ctx.t("data.import.empty"), icon=":material/upload_file:")
     else:

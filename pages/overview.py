@@ -89,6 +89,7 @@ with st.expander(ctx.t("overview.monthly_table")):
         "new_customers": ctx.t("overview.col.new_customers"),
         "returning_customers": ctx.t("overview.col.returning_customers"),
     })
+    monthly[ctx.t("display.partial.col")] = coverage["partial"].map({True: ctx.t("display.partial.flag"), False: ""}).to_numpy()
     monthly_kinds = {columns["revenue"]: "money", columns["profit"]: "money", ctx.t("overview.col.month"): "month"}
     ui.dataframe(monthly, kinds=monthly_kinds)
     ui.download_buttons(ctx, monthly, "overview_monthly", key="overview.download.monthly", kinds=monthly_kinds,

@@ -202,3 +202,15 @@ def test_customer_360_city_in_english(open_app):
     lines = " ".join(m.value for m in at.markdown)
     city = re.search(r"\*\*City\*\* ([^·]+)", lines)
     assert city and re.fullmatch(r"[A-Z][A-Za-z' ]+", city.group(1).strip()), lines
+
+
+def test_monthly_table_flags_partial_months(open_app):
+    at = open_app("en", start="2024-03-10", end="2024-09-20")
+    monthly = next(d.value for d in at.dataframe if t("display.partial.col", "en") in d.value.columns)
+    flags = monthly[t("display.partial.col", "en")].tolist()
+    assert flags == ["Incomplete month"] + [""] * 5 + ["Incomplete month"]
+
+
+def test_chinese_uploader_explains_the_english_button(open_app):
+    at = open_app("zh", page="pages/data.py")
+    assert any("Upload" in c.value and "1,024 MB" in c.value for c in at.caption)
