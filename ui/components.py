@@ -304,6 +304,9 @@ def money_axis(fig: go.Figure, lang: str, axis: str = "y", *, hover: bool = True
             amounts = list(getattr(trace, axis))
             trace.customdata = [[format_money(v, lang, compact=True)] for v in amounts]
             name = trace.name or ""
+            keys = getattr(trace, other)
+            if keys is not None and len(keys) == 1 and str(keys[0]) == name:
+                name = ""  # one bar per category (coloured by it): the category already heads the label
             where = "" if fig.layout.hovermode == "x unified" else f"%{{{other}}}<br>"
             trace.hovertemplate = f"{where}{name + ': ' if name else ''}%{{customdata[0]}}<extra></extra>"
     return fig
