@@ -23,10 +23,10 @@ def test_key_accounts_xlsx_is_named_titled_and_formatted(server, page, lang):
 
     start, end = "2025-01-01", "2025-06-30"
     page.goto(f"{server}/key_accounts?lang={lang}&start={start}&end={end}&prov=广东")
-    expect(page.get_by_role("heading", name=t("keyacc.title", lang))).to_be_visible()
+    expect(page.get_by_role("heading", name=t("keyacc.title", lang))).to_be_visible(timeout=30_000)
     wait_idle(page)
     button = page.get_by_role("button", name=t("common.download.xlsx", lang)).first
-    expect(button).to_be_visible()
+    expect(button).to_be_visible(timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / f"key_accounts_export_{lang}.png"), full_page=True)
     with page.expect_download() as info:
         button.click()
