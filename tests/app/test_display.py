@@ -214,3 +214,13 @@ def test_monthly_table_flags_partial_months(open_app):
 def test_chinese_uploader_explains_the_english_button(open_app):
     at = open_app("zh", page="pages/data.py")
     assert any("Upload" in c.value and "1,024 MB" in c.value for c in at.caption)
+
+
+def test_unlisted_values_get_a_colour_from_their_name_not_their_position():
+    first = ui.colour_map("categories", ["食品", "服装", "母婴"])
+    second = ui.colour_map("categories", ["母婴", "食品"])  # other filters, other order
+    assert first["食品"] == second["食品"] and first["母婴"] == second["母婴"]
+    assert first["服装"] == ui.COLOURS["categories"]["服装"]
+    assert ui.colour("provinces", "广东") != ui.colour("provinces", "浙江")
+    assert len({ui.colour("provinces", p) for p in ui.COLOURS["provinces"]}) == 31  # one each
+    assert ui.colour("tiers", None) == ui.UNKNOWN_COLOUR
