@@ -133,7 +133,7 @@ def to_xlsx_bytes(df: pd.DataFrame, sheet_name: str = "data", *, title: str | No
                     text_width += 4  # separators, ¥, decimals
             width = max(_display_width(str(column)), text_width) + 2
             sheet.set_column(i, i, min(max(width, 8), 50), formats.get(kind))
-            if kind in ("date", "month"):  # cells carry their own format: write it on each cell
+            if kind == "month":  # dates already carry yyyy-mm-dd (the writer's date format); months are few
                 for row, value in enumerate(safe[column], start=header_row + 1):
                     if pd.notna(value):
                         sheet.write_datetime(row, i, pd.Timestamp(value).to_pydatetime(), formats[kind])
