@@ -77,7 +77,7 @@ def show_rfm() -> None:
             grid = rfm.rf_grid(scores, bins=bins).pivot(index="r_score", columns="f_score", values="customers")
             fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[str(c) for c in grid.columns],
                                        y=[str(i) for i in grid.index], colorscale="Blues",
-                                       text=grid.to_numpy(), texttemplate="%{text:,}"))
+                                       text=grid.to_numpy(), texttemplate="%{text:,}", colorbar=dict(tickformat=",d")))
             fig.update_xaxes(title=ctx.t("segmentation.rfm.f_score"))
             fig.update_yaxes(title=ctx.t("segmentation.rfm.r_score"))
             ui.chart(ui.style_figure(fig, height=380), key="seg.chart.heatmap")
