@@ -150,7 +150,8 @@ with tab_360:
             p4.metric(ctx.t("keyacc.col.tier"), ctx.t(f"loyalty.tier.{info['tier']}") if info.get("tier") else "—")
             details = {
                 ctx.t("keyacc.360.province"): value_label("provinces", info.get("province"), ctx.lang),
-                ctx.t("keyacc.360.city"): value_label("cities", info.get("city"), ctx.lang) if info.get("city") else None,
+                ctx.t("keyacc.360.city"): (value_label("cities", info.get("city"), ctx.lang)
+                                           if info.get("city") else None),
                 ctx.t("keyacc.360.channel"): value_label("channels", info.get("acquisition_channel"), ctx.lang),
                 ctx.t("keyacc.360.since"): format_date(info.get("first_order_date"), ctx.lang),
                 ctx.t("keyacc.360.rfm"): f"R{info.get('r_score', '—')} F{info.get('f_score', '—')} M{info.get('m_score', '—')}",

@@ -26,7 +26,8 @@ if trend.empty:
     ui.empty_state(ctx)
     st.stop()
 
-coverage = month_coverage(trend["month"], start=f.start, end=f.end, data_first=ctx.first_date, data_last=ctx.reference)
+coverage = month_coverage(trend["month"], start=f.start, end=f.end,
+                          data_first=ctx.first_date, data_last=ctx.reference)
 left, right = st.columns(2)
 with left:
     st.subheader(ctx.t("overview.trend.revenue"))
@@ -89,7 +90,8 @@ with st.expander(ctx.t("overview.monthly_table")):
         "new_customers": ctx.t("overview.col.new_customers"),
         "returning_customers": ctx.t("overview.col.returning_customers"),
     })
-    monthly[ctx.t("display.partial.col")] = coverage["partial"].map({True: ctx.t("display.partial.flag"), False: ""}).to_numpy()
+    flags = coverage["partial"].map({True: ctx.t("display.partial.flag"), False: ""})
+    monthly[ctx.t("display.partial.col")] = flags.to_numpy()
     monthly_kinds = {columns["revenue"]: "money", columns["profit"]: "money", ctx.t("overview.col.month"): "month"}
     ui.dataframe(monthly, kinds=monthly_kinds)
     ui.download_buttons(ctx, monthly, "overview_monthly", key="overview.download.monthly", kinds=monthly_kinds,

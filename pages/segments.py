@@ -51,7 +51,8 @@ def show_rfm() -> None:
         }
         shown = table[list(columns)].rename(columns=columns)
         kinds = {columns["share"]: "share", columns["revenue_share"]: "share", columns["revenue"]: "money",
-                 columns["avg_monetary"]: "money", columns["avg_recency"]: "decimal", columns["avg_frequency"]: "decimal"}
+                 columns["avg_monetary"]: "money", columns["avg_recency"]: "decimal",
+                 columns["avg_frequency"]: "decimal"}
         ui.dataframe(shown, kinds=kinds, key="seg.rfm.summary", column_config={
             columns["avg_recency"]: st.column_config.NumberColumn(format="%,.0f"),
             columns["avg_frequency"]: st.column_config.NumberColumn(format="%.1f"),
@@ -77,7 +78,8 @@ def show_rfm() -> None:
             grid = rfm.rf_grid(scores, bins=bins).pivot(index="r_score", columns="f_score", values="customers")
             fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[str(c) for c in grid.columns],
                                        y=[str(i) for i in grid.index], colorscale="Blues",
-                                       text=grid.to_numpy(), texttemplate="%{text:,}", colorbar=dict(tickformat=",d")))
+                                       text=grid.to_numpy(), texttemplate="%{text:,}",
+                                       colorbar=dict(tickformat=",d")))
             fig.update_xaxes(title=ctx.t("segmentation.rfm.f_score"))
             fig.update_yaxes(title=ctx.t("segmentation.rfm.r_score"))
             ui.chart(ui.style_figure(fig, height=380), key="seg.chart.heatmap")
@@ -250,7 +252,7 @@ def show_tiers() -> None:
         st.error(exc.message(ctx.lang))
     else:
         summary = loyalty.tier_summary(tiers)
-        order = [name for name, _ in loyalty.DEFAULT_TIERS]  # 普通 → 银卡 → 金卡 → 钻石, in table, bars and legend
+        order = [name for name, _ in loyalty.DEFAULT_TIERS]  # 普通 → 银卡 → 金卡 → 钻石 in table, bars, legend
         summary = summary.set_index("tier").reindex([t for t in order if t in set(summary["tier"])]).reset_index()
         summary = summary.assign(name=summary["tier"].map(lambda c: ctx.t(f"loyalty.tier.{c}")))
         tier_colours = ui.colour_map("tiers", summary["tier"], lambda c: ctx.t(f"loyalty.tier.{c}"))
@@ -273,7 +275,8 @@ def show_tiers() -> None:
             "revenue_share": ctx.t("segmentation.col.revenue_share"), "avg_points": ctx.t("segmentation.col.avg_points"),
         })
         tier_kinds = {ctx.t("segmentation.col.share"): "share", ctx.t("segmentation.col.revenue_share"): "share",
-                      ctx.t("segmentation.col.lifetime_revenue"): "money", ctx.t("segmentation.col.avg_points"): "decimal"}
+                      ctx.t("segmentation.col.lifetime_revenue"): "money",
+                      ctx.t("segmentation.col.avg_points"): "decimal"}
         ui.dataframe(shown, kinds=tier_kinds, key="seg.tiers.table", column_config={
             ctx.t("segmentation.col.avg_points"): st.column_config.NumberColumn(format="%,.0f"),
         })
@@ -294,7 +297,8 @@ def show_who() -> None:
         segment_order = [segment_name(c) for c in rfm.SEGMENTS]
         order = mix.groupby("value")["customers"].sum().sort_values(ascending=False).index.tolist()[:15]
         mix = mix[mix["value"].isin(order)]
-        fig = px.bar(mix, x="value", y="share", color="name", category_orders={"value": order, "name": segment_order},
+        fig = px.bar(mix, x="value", y="share", color="name",
+                     category_orders={"value": order, "name": segment_order},
                      color_discrete_map=ui.colour_map("segments", rfm.SEGMENTS, segment_name),
                      labels={"value": ctx.t(f"segmentation.who.{dimension}"), "share": ctx.t("segmentation.col.share"),
                              "name": ctx.t("segmentation.col.segment")})
