@@ -3,7 +3,7 @@
 import streamlit as st
 
 from crm.intake import imports
-from ui import importer, state
+from ui import importer, state, value_mapping
 from ui.shell import page_context
 
 ctx = page_context(filters=False)
@@ -22,6 +22,7 @@ with tab_import:
         format_func=lambda k: ctx.t(f"data.import.kind.{k}"),
     )
     left.caption(ctx.t(f"data.import.kind.{kind}.help"))
+    value_mapping.template_buttons(ctx, kind, left)
     upload = right.file_uploader(
         ctx.t("data.import.file"), type=["csv", "txt", "tsv", "xlsx", "xlsm", "parquet"], key=state.IMPORT_FILE,
         help=ctx.t("data.import.file.help"),
