@@ -41,10 +41,11 @@ def values_editor(ctx: PageContext, plan: imports.ImportPlan, file_key: str) -> 
         st.caption(ctx.t("data.values.help"))
         for dimension in dict.fromkeys(shown["dimension"]):
             part = shown.loc[shown["dimension"] == dimension]
-            st.markdown(ctx.t("data.values.dimension", dimension=ctx.t(f"imports.field.{dimension}"),
+            name = ctx.t(f"imports.field.{dimension}")
+            st.markdown(ctx.t("data.values.dimension", dimension=name[:1].upper() + name[1:],
                               count=format_number(len(part), ctx.lang)))
             known = cached(vocabulary.known_values, dimension)
-            grid = st.columns(3)
+            grid = st.columns(2)
             rows = part.head(SHOWN_PER_DIMENSION)
             for i, (value, count, suggestion, remembered) in enumerate(
                 zip(rows["value"], rows["rows"], rows["suggestion"], rows["remembered"])
@@ -59,9 +60,10 @@ def values_editor(ctx: PageContext, plan: imports.ImportPlan, file_key: str) -> 
                     text = _option_label(ctx, dimension, option)
                     return ctx.t("data.values.suggested", value=text) if option == suggestion else text
 
-                cell = grid[i % 3]
+                cell = grid[i % 2]
                 picked = cell.selectbox(
-                    ctx.t("data.values.label", value=value, rows=format_number(count, ctx.lang)), options,
+                    ctx.t("data.values.label.one", value=value) if count == 1
+                    else ctx.t("data.values.label", value=value, rows=format_number(count, ctx.lang)), options,
                     index=options.index(default), format_func=label,
                     key=f"{state.IMPORT_VALUES}.{file_key}.{plan.kind}.{dimension}.{value}",
                 )

@@ -12,7 +12,8 @@ Every other value is listed with its row count and a suggestion:
 * else the known value that contains it or that it contains (天猫 → 天猫旗舰店,
   门店 → 线下门店, Tmall → 天猫旗舰店), the closest by `difflib` ratio among several;
 * else the known value with the highest `difflib.SequenceMatcher` ratio, when it is
-  at least 0.5 (食品 → 美食: one of two characters shared).
+  at least 0.5 for Chinese text (食品 → 美食: one of two characters shared) or 0.8 for
+  Latin letters (Guangdon → 广东 by its label Guangdong; Canton → nothing).
 
 A choice per value is either "keep as a new value" or a target value. Choices
 committed with an import are stored in ``value_mappings`` with the batch that
@@ -76,7 +77,9 @@ PROVINCE_ALIASES = {
     "aomen": "澳门",
 }
 
-SUGGEST_MIN_RATIO = 0.5
+SUGGEST_MIN_RATIO = 0.5        # Chinese: one of two characters shared
+SUGGEST_MIN_RATIO_LATIN = 0.8  # Latin letters: a close spelling
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 STATUSES = ("new", "mapped", "auto", "known")
 
 _EMPTY_COLUMNS = ["dimension", "value", "rows", "known", "suggestion", "remembered", "target", "status"]
@@ -117,7 +120,7 @@ def suggest(value: str, known: list[str], dimension: str) -> str | None:
                 score = max(score, 3.0)
             elif min(len(key), len(other)) >= 2 and (key in other or other in key):
                 score = max(score, 2.0)
-            elif r >= SUGGEST_MIN_RATIO:
+            elif r >= (SUGGEST_MIN_RATIO if _CJK.search(key + other) else SUGGEST_MIN_RATIO_LATIN):
                 score = max(score, 1.0)
         if score and (best is None or (score, ratio) > best[:2]):
             best = (score, ratio, candidate)
