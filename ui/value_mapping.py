@@ -30,9 +30,9 @@ def values_editor(ctx: PageContext, plan: imports.ImportPlan, file_key: str) -> 
     """List the values the database has not seen (and remembered mappings), one select each;
     return `plan` with the choices applied (what the preview shows and the import writes)."""
     shown = vocabulary.unknown_values(plan.values)
-    if shown.empty:
+    if shown.empty or plan.already_imported:
         return plan
-    unknown = int((~shown["known"]).sum())
+    unknown = int((~shown["known"] & shown["remembered"].isna()).sum())  # not decided in an earlier import
     if unknown:
         st.warning(ctx.t("data.values.warning", count=format_number(unknown, ctx.lang)), icon=":material/rule:")
     choices: dict[str, dict[str, str | None]] = {}
@@ -54,11 +54,13 @@ def values_editor(ctx: PageContext, plan: imports.ImportPlan, file_key: str) -> 
                 options = [KEEP, *dict.fromkeys(first + [v for v in known if v != value])]
                 default = first[0] if first else KEEP
 
-                def label(option: str, suggestion=suggestion, dimension=dimension) -> str:
+                def label(option: str, suggestion=suggestion, remembered=remembered, dimension=dimension) -> str:
                     if option == KEEP:
                         return ctx.t("data.values.keep")
                     text = _option_label(ctx, dimension, option)
-                    return ctx.t("data.values.suggested", value=text) if option == suggestion else text
+                    if option == suggestion and not remembered:
+                        return ctx.t("data.values.suggested", value=text)
+                    return text
 
                 cell = grid[i % 2]
                 picked = cell.selectbox(

@@ -262,6 +262,8 @@ def apply_choices(plan, choices: dict | None):
     """
     checked = check_choices(plan.kind, choices)
     values = _with_targets(plan.values, checked)
+    if not values["target"].notna().any() and not plan.values["target"].notna().any():
+        return dataclasses.replace(plan, values=values)  # nothing mapped before or now: no copy
     accepted = plan.accepted.copy()
     for dimension in DIMENSIONS[plan.kind]:
         mapped = values.loc[(values["dimension"] == dimension) & values["target"].notna()]
