@@ -373,7 +373,8 @@ def report_lines(values: pd.DataFrame, lang: str, limit: int = 20) -> list[str]:
     for dimension in dict.fromkeys(shown["dimension"]):
         part = shown.loc[shown["dimension"] == dimension]
         name = t(f"imports.field.{dimension}", lang)
-        lines.append(t("imports.values.heading", lang, dimension=name, count=len(part)))
+        heading = t("imports.values.heading", lang, dimension=name, count=len(part))
+        lines.append(heading[:1].upper() + heading[1:])
         for v, rows, status, target, suggestion in zip(
             part["value"].head(limit), part["rows"].head(limit), part["status"].head(limit),
             part["target"].head(limit), part["suggestion"].head(limit),

@@ -97,3 +97,15 @@ def test_cli_writes_templates(monkeypatch, tmp_path, capsys):
     assert "Templates are written as .csv or .xlsx" in capsys.readouterr().err
     with pytest.raises(CRMInputError, match="Unknown import type “surveys”"):
         templates.template_frame("surveys", "en")
+
+
+def test_every_column_has_a_translated_explanation():
+    from crm.i18n import has_key
+
+    keys = {f"imports.template.format.{v}" for v in templates._FORMAT.values()}
+    keys |= {"imports.template.format.dimension", "imports.template.format.ticket_channel"}
+    for lang in ("zh", "en"):
+        assert sorted(k for k in keys if not has_key(k, lang)) == []
+        for kind in imports.KINDS:
+            notes = templates.help_frame(kind, lang)
+            assert not notes.iloc[:, 3].str.startswith("imports.").any()

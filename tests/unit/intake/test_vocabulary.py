@@ -271,9 +271,9 @@ def test_report_lists_values_in_both_languages(shop):
                                      "M3,D,2024-06-10,7,零食,线下"), name="2.csv")
     en = imports.format_report(plan, "en").splitlines()
     assert en[2:] == [
-        "category values the database has not seen (1):",
+        "Category values the database has not seen (1):",
         "  零食 (rows: 2): kept as a new value; closest known value: 美食 (--map-value category:零食=美食)",
-        "channel values the database has not seen (2):",
+        "Channel values the database has not seen (2):",
         "  线下 (rows: 2): kept as a new value; closest known value: 线下门店 (--map-value channel:线下=线下门店)",
         "  天猫 (rows: 1) → 天猫旗舰店 (mapped automatically, as chosen in an earlier import)",
     ]
@@ -348,3 +348,20 @@ def test_demo_build_forgets_mappings(shop):
     imports.commit_import(shop, prepare(shop, orders_file(*ROWS), value_mapping={"channel": {"天猫": "天猫旗舰店"}}))
     demo.build_demo(shop, customers=100, seed=1)
     assert mappings(shop) == []
+
+
+def test_province_list_matches_the_demo_and_the_aliases():
+    from crm.intake import demo
+
+    assert {p[0] for p in demo.PROVINCES} <= set(vocabulary.PROVINCES)
+    assert set(vocabulary.PROVINCE_ALIASES.values()) == set(vocabulary.PROVINCES)
+    assert len(vocabulary.PROVINCES) == 34
+
+
+def test_generated_message_keys_exist():
+    from crm.i18n import has_key
+
+    keys = [f"imports.values.line.{s}" for s in ("new", "suggest", "mapped", "auto")]
+    keys += [f"imports.field.{d}" for d in vocabulary.ALL_DIMENSIONS]
+    for lang in ("zh", "en"):
+        assert [k for k in keys if not has_key(k, lang)] == []
