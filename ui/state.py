@@ -14,11 +14,11 @@ AGE_BANDS = "crm.filter.age_bands"
 
 # Data page
 IMPORT_KIND = "data.import.kind"
+IMPORT_VALUES = "data.import.values"      # + file, kind, dimension, value: choice for an unknown value
+IMPORT_TEMPLATE = "data.import.template"  # + kind, format: template download buttons
 IMPORT_FILE = "data.import.file"
 IMPORT_MAPPING = "data.import.mapping"
 IMPORT_RESULT = "data.import.result"
-IMPORT_VALUES = "data.import.values"      # + file, kind, dimension, value: choice for an unknown value
-IMPORT_TEMPLATE = "data.import.template"  # + kind, format: template download buttons
 
 # Filter dimension -> (state key, URL parameter)
 DIMENSION_KEYS = {

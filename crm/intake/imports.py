@@ -59,9 +59,9 @@ import pyarrow.compute as pc
 
 from crm.store import db, features
 from crm.errors import CRMInputError
-from crm.intake import vocabulary
 from crm.intake.fileformats import BAD_SHAPE, ROW_NUMBER, RawTable, read_raw
 from crm.i18n import LANGUAGES, normalise_language, t
+from crm.intake import vocabulary
 
 KINDS = ("customers", "orders", "tickets")
 
@@ -536,17 +536,17 @@ WHERE status = 'active' AND table_name = $kind AND file_hash = $hash
 class ImportPlan:
     """What committing a file would do; built by `prepare_import`, written by `commit_import`.
 
+    ``values`` is the dimension report (``crm.intake.vocabulary.detect``): per distinct
+    category / channel / province value of the accepted rows, its row count, whether
+    the database knows it, a suggestion, the remembered mapping and the target chosen;
+    ``accepted`` carries the targets, ``source_values`` the values as the file had them.
+
     ``accepted`` has the target table's columns (see ``ACCEPTED_COLUMNS``), in
     file order. ``rejected`` has the file's own columns with the original
     text, then ``row_number`` (the line in the file, header = 1; the sheet row
     for Excel; the record number for Parquet), ``column`` (the source column
     at fault, if one), ``reason`` (a translation key) and ``reason_text_zh`` /
     ``reason_text_en``.
-
-    ``values`` is the dimension report (``crm.intake.vocabulary.detect``): per distinct
-    category / channel / province value of the accepted rows, its row count, whether
-    the database knows it, a suggestion, the remembered mapping and the target chosen;
-    ``accepted`` carries the targets, ``source_values`` the values as the file had them.
     """
 
     kind: str
@@ -560,9 +560,9 @@ class ImportPlan:
     updates: int
     already_imported: bool
     existing_batch_id: int | None = None
-    source_columns: list[str] = field(default_factory=list)
     values: pd.DataFrame = field(default_factory=vocabulary.empty_values)
     source_values: pd.DataFrame | None = None
+    source_columns: list[str] = field(default_factory=list)
 
     @property
     def rows_accepted(self) -> int:
@@ -711,21 +711,20 @@ def prepare_import(
     file_name: str,
     kind: str,
     mapping: dict | None = None,
-    today: dt.date | None = None,
     value_mapping: dict | None = None,
+    today: dt.date | None = None,
 ) -> ImportPlan:
     """Read, map and validate `data` as rows of `kind`; return the plan. Writes nothing.
-
-    Category, channel and province values are mapped by `value_mapping`
-    (dimension → {value: target, or None to keep it}), then by the mappings
-    remembered from earlier imports (see ``crm.intake.vocabulary``).
 
     Raises CRMInputError for whole-file problems (unknown kind, unreadable or
     oversized file, bad mapping, missing required columns). Row problems do
     not raise: those rows are listed in ``plan.rejected``.
+
+    Category, channel and province values are mapped by `value_mapping`
+    (dimension → {value: target, or None to keep it}), then by the mappings
+    remembered from earlier imports (see ``crm.intake.vocabulary``).
     """
     _check_kind(kind)
-    vocabulary.check_choices(kind, value_mapping)
     raw = _read(data, file_name)
     used = resolve_mapping(raw.columns, kind, mapping)
     missing = [f for f in REQUIRED[kind] if f not in used.values()]
@@ -734,6 +733,7 @@ def prepare_import(
             "imports.error.missing_columns", columns=", ".join(missing), found=", ".join(raw.columns),
         )
     today = today or dt.date.today()
+    vocabulary.check_choices(kind, value_mapping)
     stage = _stage_table(raw, kind, used)
     cur = con.cursor()
     try:
@@ -759,19 +759,12 @@ def prepare_import(
     rejected = _rejected_frame(raw, result.filter(pc.invert(ok)), used)
     plan = ImportPlan(
         kind=kind, file_name=file_name, file_hash=_hash(data), mapping=used,
+        values=values, source_values=accepted[list(vocabulary.DIMENSIONS[kind])].copy(),
         accepted=accepted, rejected=rejected, rows_total=raw.table.num_rows,
         new_customers=new_customers, updates=updates,
         already_imported=existing is not None, existing_batch_id=existing,
         source_columns=list(raw.columns),
-        values=values, source_values=accepted[list(vocabulary.DIMENSIONS[kind])].copy(),
     )
-    return vocabulary.apply_choices(plan, value_mapping)
-
-
-def choose_values(plan: ImportPlan, value_mapping: dict | None) -> ImportPlan:
-    """`plan` with category / channel / province values mapped by `value_mapping`
-    (dimension → {value: target, or None to keep it}); other values keep their
-    remembered mapping. Fast: nothing is read again."""
     return vocabulary.apply_choices(plan, value_mapping)
 
 
@@ -881,6 +874,13 @@ def _render(template: str, columns: dict[str, pd.Series]) -> pd.Series | str:
 
 
 # --------------------------------------------------------------------------- commit and undo
+
+
+def choose_values(plan: ImportPlan, value_mapping: dict | None) -> ImportPlan:
+    """`plan` with category / channel / province values mapped by `value_mapping`
+    (dimension → {value: target, or None to keep it}); other values keep their
+    remembered mapping. Fast: nothing is read again."""
+    return vocabulary.apply_choices(plan, value_mapping)
 
 
 def commit_import(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> ImportResult:
