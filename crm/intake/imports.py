@@ -711,7 +711,7 @@ def prepare_import(
     file_name: str,
     kind: str,
     mapping: dict | None = None,
-    value_mapping: dict | None = None,
+    value_mapping: dict | None = None,  # category / channel / province: {dimension: {value: target or None}}
     today: dt.date | None = None,
 ) -> ImportPlan:
     """Read, map and validate `data` as rows of `kind`; return the plan. Writes nothing.
@@ -719,10 +719,6 @@ def prepare_import(
     Raises CRMInputError for whole-file problems (unknown kind, unreadable or
     oversized file, bad mapping, missing required columns). Row problems do
     not raise: those rows are listed in ``plan.rejected``.
-
-    Category, channel and province values are mapped by `value_mapping`
-    (dimension → {value: target, or None to keep it}), then by the mappings
-    remembered from earlier imports (see ``crm.intake.vocabulary``).
     """
     _check_kind(kind)
     raw = _read(data, file_name)
