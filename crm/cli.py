@@ -80,12 +80,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     if size > imports.MAX_IMPORT_BYTES:  # refuse before reading it into memory
         raise CRMInputError("imports.error.file_too_large", file=path.name, size_mb=round(size / 2**20, 1),
                             limit_mb=round(imports.MAX_IMPORT_BYTES / 2**20, 1))
-    value_mapping = _parse_map_values(args.map_value)  # before reading: a bad argument fails at once
     con = db.connect(args.db)
     plan = imports.prepare_import(
         con, path.read_bytes(), path.name, args.kind, mapping=_parse_map(args.map) or None,
     )
-    plan = imports.choose_values(plan, value_mapping)
+    plan = imports.choose_values(plan, _parse_map_values(args.map_value))
     print(imports.format_report(plan, _lang()))
     if args.rejected_out and len(plan.rejected):
         plan.rejected.to_csv(args.rejected_out, index=False, encoding="utf-8-sig")

@@ -3,8 +3,9 @@
 import streamlit as st
 
 from crm.intake import imports
-from ui import importer, state, value_mapping
+from ui import importer, state
 from ui.shell import page_context
+from ui.value_mapping import template_buttons
 
 ctx = page_context(filters=False)
 st.title(ctx.t("data.title"))
@@ -22,7 +23,7 @@ with tab_import:
         format_func=lambda k: ctx.t(f"data.import.kind.{k}"),
     )
     left.caption(ctx.t(f"data.import.kind.{kind}.help"))
-    value_mapping.template_buttons(ctx, kind, left)
+    template_buttons(ctx, kind, left)
     upload = right.file_uploader(
         ctx.t("data.import.file"), type=["csv", "txt", "tsv", "xlsx", "xlsm", "parquet"], key=state.IMPORT_FILE,
         help=ctx.t("data.import.file.help"),
