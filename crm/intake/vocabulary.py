@@ -77,6 +77,7 @@ PROVINCE_ALIASES = {
     "aomen": "澳门",
 }
 
+SUGGEST_LIMIT = 200            # unknown values per dimension that get a suggestion, most rows first
 SUGGEST_MIN_RATIO = 0.5        # Chinese: one of two characters shared
 SUGGEST_MIN_RATIO_LATIN = 0.8  # Latin letters: a close spelling
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -168,11 +169,15 @@ def detect(cur: duckdb.DuckDBPyConnection, kind: str, rows_view: str) -> pd.Data
                                                remembered["target_value"])}
     frames = []
     for d in dimensions:
-        part = counts.loc[counts["dimension"] == d].copy()
+        part = counts.loc[counts["dimension"] == d].sort_values(["rows", "value"], ascending=[False, True])
         known = known_values(cur, d)
-        known_set = set(known)
-        part["known"] = part["value"].isin(known_set)
-        part["suggestion"] = [None if k else suggest(v, known, d) for v, k in zip(part["value"], part["known"])]
+        part["known"] = part["value"].isin(set(known))
+        # suggestions for the most frequent unknown values only (a free-text column may hold thousands)
+        unknown_rank = (~part["known"]).cumsum()
+        part["suggestion"] = [
+            None if k or rank > SUGGEST_LIMIT else suggest(v, known, d)
+            for v, k, rank in zip(part["value"], part["known"], unknown_rank)
+        ]
         part["remembered"] = [memory.get((d, v)) for v in part["value"]]
         frames.append(part)
     out = pd.concat(frames, ignore_index=True).astype({"dimension": "object", "value": "object"})

@@ -365,3 +365,10 @@ def test_generated_message_keys_exist():
     keys += [f"imports.field.{d}" for d in vocabulary.ALL_DIMENSIONS]
     for lang in ("zh", "en"):
         assert [k for k in keys if not has_key(k, lang)] == []
+
+
+def test_suggestions_only_for_the_most_frequent_unknown_values(shop, monkeypatch):
+    monkeypatch.setattr(vocabulary, "SUGGEST_LIMIT", 1)
+    plan = prepare(shop, orders_file(*ROWS))
+    assert [(v, s) for _, v, _, _, _, s in shown(plan)] == [
+        ("食品", "美食"), ("母婴", None), ("天猫", "天猫旗舰店"), ("抖音", None), ("门店", None)]
