@@ -40,7 +40,7 @@ def choose_kind(page, lang: str, kind: str) -> None:
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_templates_download_and_unknown_values_are_listed(server, page, lang, tmp_path):
     page.goto(f"{server}/data?lang={lang}")
-    expect(page.get_by_role("heading", name=t("data.title", lang), exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name=t("data.title", lang), exact=True)).to_be_visible(timeout=30_000)
     choose_kind(page, lang, "orders")
 
     with page.expect_download() as info:
@@ -65,7 +65,7 @@ def test_templates_download_and_unknown_values_are_listed(server, page, lang, tm
     file.write_text(UNKNOWN, encoding="utf-8")
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(file))
     box = page.locator(".st-key-data-values")
-    expect(box.get_by_text(t("data.values.title", lang), exact=True)).to_be_visible()
+    expect(box.get_by_text(t("data.values.title", lang), exact=True)).to_be_visible(timeout=30_000)
     food = box.get_by_role("combobox", name=t("data.values.label", lang, value="食品", rows="2"))
     expect(food).to_have_value(t("data.values.suggested", lang, value="美食" if lang == "zh" else "Food · 美食"))
     tmall = box.get_by_role("combobox", name=t("data.values.label.one", lang, value="天猫"))
