@@ -5,7 +5,7 @@ import streamlit as st
 from crm.intake import imports
 from ui import importer, state
 from ui.shell import page_context
-from ui.value_mapping import template_buttons
+from ui.value_mapping import remembered_list, template_buttons
 
 ctx = page_context(filters=False)
 st.title(ctx.t("data.title"))
@@ -24,6 +24,7 @@ with tab_import:
     )
     left.caption(ctx.t(f"data.import.kind.{kind}.help"))
     template_buttons(ctx, kind, left)
+    remembered_list(ctx, left)
     upload = right.file_uploader(
         ctx.t("data.import.file"), type=["csv", "txt", "tsv", "xlsx", "xlsm", "parquet"], key=state.IMPORT_FILE,
         help=ctx.t("data.import.file.help"),

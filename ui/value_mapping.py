@@ -92,3 +92,17 @@ def template_buttons(ctx: PageContext, kind: str, container) -> None:
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{state.IMPORT_TEMPLATE}.{kind}.xlsx", icon=":material/table_view:", on_click="ignore", width="stretch",
     )
+
+
+def remembered_list(ctx: PageContext, container) -> None:
+    """The mappings imports apply automatically, read-only, in an expander (nothing when there are none)."""
+    table = cached(vocabulary.remembered_mappings)
+    if table.empty:
+        return
+    with container.expander(ctx.t("data.values.memory", count=format_number(len(table), ctx.lang))):
+        st.caption(ctx.t("data.values.memory.help"))
+        names = {d: ctx.t(f"imports.field.{d}") for d in vocabulary.ALL_DIMENSIONS}
+        shown = table.assign(dimension=table["dimension"].map(lambda d: names[d][:1].upper() + names[d][1:]))[
+            ["dimension", "source_value", "target_value"]]
+        st.dataframe(shown.rename(columns={c: ctx.t(f"data.values.col.{c}") for c in shown.columns}),
+                     hide_index=True, width="stretch", key=state.IMPORT_MEMORY)

@@ -63,6 +63,13 @@ def test_unknown_values_are_listed_mapped_and_remembered(open_app, shop_db, lang
     assert not any(w.value.startswith(t("data.values.warning", lang, count="")[:3]) for w in at.warning)
     at.button(key="data.import.commit").click().run()
     assert stored(shop_db, "SELECT category, channel FROM orders WHERE batch_id = 2") == [("美妆", "天猫旗舰店")]
+    # the remembered mappings are listed on the page, dimension names translated
+    assert at.expander[0].label == t("data.values.memory", lang, count="3")
+    memory = next(d.value for d in at.dataframe if t("data.values.col.source_value", lang) in d.value.columns)
+    category, channel = ("商品类目", "渠道") if lang == "zh" else ("Category", "Channel")
+    assert memory.values.tolist() == [[category, "母婴", "美妆"], [category, "食品", "美食"], [channel, "天猫", "天猫旗舰店"]]
+    assert list(memory.columns[:3]) == [t("data.values.col.dimension", lang), t("data.values.col.source_value", lang),
+                                        t("data.values.col.target_value", lang)]
 
 
 @pytest.mark.parametrize("lang", LANGS)
