@@ -70,6 +70,15 @@ def _parse_map_values(pairs: list[str]) -> dict[str, dict[str, str | None]]:
     return choices
 
 
+def _warn_unused_values(plan, pairs: list[str]) -> None:
+    """Say on stderr which --map-value values the file does not have."""
+    from crm.intake import vocabulary
+
+    for dimension, value in vocabulary.unused_choices(plan.values, _parse_map_values(pairs)):
+        print(t("imports.values.unused", _lang(), dimension=t(f"imports.field.{dimension}", _lang()), value=value),
+              file=sys.stderr)
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from crm.intake import imports
 
@@ -85,6 +94,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         con, path.read_bytes(), path.name, args.kind, mapping=_parse_map(args.map) or None,
     )
     plan = imports.choose_values(plan, _parse_map_values(args.map_value))
+    _warn_unused_values(plan, args.map_value)
     print(imports.format_report(plan, _lang()))
     if args.rejected_out and len(plan.rejected):
         plan.rejected.to_csv(args.rejected_out, index=False, encoding="utf-8-sig")

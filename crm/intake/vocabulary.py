@@ -280,6 +280,12 @@ def apply_choices(plan, choices: dict | None):
     return dataclasses.replace(plan, accepted=accepted, values=values)
 
 
+def unused_choices(values: pd.DataFrame, choices: dict | None) -> list[tuple[str, str]]:
+    """(dimension, value) of the choices whose value the file does not have (a typo, say)."""
+    present = set(zip(values["dimension"], values["value"]))
+    return [(d, v) for d, mapping in (choices or {}).items() for v in mapping if (d, v) not in present]
+
+
 def value_choices(plan) -> dict[str, dict[str, str | None]]:
     """The targets in effect per dimension (mapped and auto values only)."""
     out: dict[str, dict[str, str | None]] = {}

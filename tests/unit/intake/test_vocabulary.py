@@ -330,8 +330,11 @@ def test_cli_map_value_is_applied_and_remembered(monkeypatch, tmp_path, capsys):
     assert cli.main(args + ["--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "  食品 (rows: 3): kept as a new value; closest known value: 美食 (--map-value category:食品=美食)" in out
-    assert cli.main(args + ["--map-value", "category:食品=美食", "--map-value", "渠道:天猫=天猫旗舰店"]) == 0
-    out = capsys.readouterr().out
+    assert cli.main(args + ["--map-value", "category:食品=美食", "--map-value", "渠道:天猫=天猫旗舰店",
+                            "--map-value", "category:食物=美食"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.strip() == "Note: --map-value for category “食物” is not used: the file has no such value."
+    out = captured.out
     assert "  食品 (rows: 3) → 美食" in out
     assert "Import done (batch 1): 5 rows added" in out
     con = db.connect(path)
