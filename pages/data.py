@@ -6,6 +6,7 @@ from crm.intake import imports
 from ui import components as ui
 from ui import importer, state
 from ui.shell import page_context
+from ui.value_mapping import remembered_list, template_buttons
 
 ctx = page_context(filters=False)
 ui.page_header(ctx, "data.title", ctx.t("data.caption"), needs_data=False)
@@ -22,6 +23,8 @@ with tab_import:
         format_func=lambda k: ctx.t(f"data.import.kind.{k}"),
     )
     left.caption(ctx.t(f"data.import.kind.{kind}.help"))
+    template_buttons(ctx, kind, left)
+    remembered_list(ctx, left)
     upload = right.file_uploader(
         ctx.t("data.import.file"), type=["csv", "txt", "tsv", "xlsx", "xlsm", "parquet"], key=state.IMPORT_FILE,
         help=ctx.t("data.import.file.help"),

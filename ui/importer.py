@@ -16,6 +16,7 @@ from ui import state
 from ui.cache import cached, cached_pure, write_cursor
 from ui.labels import as_label, field_label
 from ui.shell import PageContext
+from ui.value_mapping import values_editor
 
 IGNORE = ""  # mapping choice: do not import this column
 REJECTED_PREVIEW = 500
@@ -78,6 +79,7 @@ def import_flow(ctx: PageContext, kind: str, name: str, data: bytes) -> None:
     cols[4].metric(ctx.t("data.import.new_customers"), format_number(len(plan.new_customers), ctx.lang))
     if plan.already_imported:
         st.warning(ctx.t("imports.report.already_imported", batch=plan.existing_batch_id), icon=":material/content_copy:")
+    plan = values_editor(ctx, plan, file_key)
 
     if plan.rows_rejected:
         st.markdown(f"**{ctx.t('data.import.rejected_rows')}**")

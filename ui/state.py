@@ -15,6 +15,9 @@ AGE_BANDS = "crm.filter.age_bands"
 
 # Data page
 IMPORT_KIND = "data.import.kind"
+IMPORT_VALUES = "data.import.values"      # + file, kind, dimension, value: choice for an unknown value
+IMPORT_TEMPLATE = "data.import.template"  # + kind, format: template download buttons
+IMPORT_MEMORY = "data.import.memory"      # table of remembered value mappings
 IMPORT_FILE = "data.import.file"
 IMPORT_MAPPING = "data.import.mapping"
 IMPORT_RESULT = "data.import.result"
