@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -127,5 +128,6 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="en-US", accept_downloads=True)
     pg = context.new_page()
     pg.set_default_timeout(30_000)
+    expect.set_options(timeout=30_000)  # assertions wait as long as actions: a cold first request is slow
     yield pg
     context.close()
