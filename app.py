@@ -1,17 +1,26 @@
-"""CRM Insight · 客户洞察 — entrypoint: page config, language and the router.
+"""CRM Insight · 客户洞察 — entrypoint: page config, language, sign-in and the router.
 
 Each page draws the shared sidebar itself (`ui.shell.page_context`), so the
-filters show and work the same on every page.
+filters show and work the same on every page. A visitor who must sign in
+(`ui.access`) gets only the sign-in page: no other page is routed, so none can
+be opened by its URL.
 """
 
 import streamlit as st
 
 from crm.i18n import t
-from ui import shell
+from ui import access, shell
 
 st.set_page_config(page_title="CRM Insight · 客户洞察", page_icon=":material/insights:", layout="wide")
 
 lang = shell.language()
+who = access.session(lang)
+if who is None:
+    page = st.navigation([st.Page(access.login_page, title=t("access.login.title", lang), icon=":material/login:",
+                                  url_path="login", default=True)], position="hidden")
+    page.run()
+    st.stop()
+
 pages = {
     t("nav.section.dashboards", lang): [
         st.Page("pages/overview.py", title=t("nav.overview", lang), icon=":material/dashboard:",
@@ -27,6 +36,10 @@ pages = {
         st.Page("pages/data.py", title=t("nav.data", lang), icon=":material/database:", url_path="data"),
     ],
 }
+if access.can("audit"):
+    pages[t("nav.section.data", lang)].append(
+        st.Page("pages/audit.py", title=t("nav.audit", lang), icon=":material/policy:", url_path="audit"))
 page = st.navigation(pages)
+access.sidebar(who, lang)
 shell.mark_routed()
 page.run()

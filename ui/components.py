@@ -8,7 +8,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from crm import export
+from crm.access import privacy
 from crm.formatting import format_money, format_number, format_percent
+from ui import access
 from ui.shell import PageContext
 
 MONEY_METRICS = {"revenue", "avg_order_value", "profit"}
@@ -72,18 +74,33 @@ def no_data(ctx: PageContext) -> None:
     st.page_link("pages/data.py", label=ctx.t("nav.data"), icon=":material/upload:")
 
 
-def download_buttons(ctx: PageContext, df: pd.DataFrame, file_stem: str, key: str) -> None:
-    """CSV (UTF-8 with BOM) and XLSX downloads of `df`, generated when clicked."""
-    left, right, _ = st.columns([1, 1, 4])
-    left.download_button(
-        ctx.t("common.download.csv"), data=lambda: export.to_csv_bytes(df), file_name=f"{file_stem}.csv",
-        mime="text/csv", key=f"{key}.csv", icon=":material/download:", on_click="ignore",
-    )
-    right.download_button(
-        ctx.t("common.download.xlsx"), data=lambda: export.to_xlsx_bytes(df), file_name=f"{file_stem}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}.xlsx",
-        icon=":material/table_view:", on_click="ignore",
-    )
+def download_buttons(ctx: PageContext, df: pd.DataFrame, file_stem: str, key: str,
+                     contact: dict[str, str] | None = None) -> None:
+    """CSV (UTF-8 with BOM) and XLSX downloads of `df`, generated when clicked; each download is audited.
+
+    `contact` names the columns holding phones or emails ({column: 'phone' | 'email'}):
+    roles without ``contact.export`` download the table without them (``crm.access.privacy.for_export``).
+    """
+    frame, with_contact = privacy.for_export(df, contact or {}, access.current().role)
+    left, right, note = st.columns([1, 1, 4])
+    for column, fmt, label, mime, icon, to_bytes in (
+        (left, "csv", "common.download.csv", "text/csv", ":material/download:", export.to_csv_bytes),
+        (right, "xlsx", "common.download.xlsx",
+         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ":material/table_view:",
+         export.to_xlsx_bytes),
+    ):
+        column.download_button(
+            ctx.t(label), data=lambda to_bytes=to_bytes: to_bytes(frame), file_name=f"{file_stem}.{fmt}",
+            mime=mime, key=f"{key}.{fmt}", icon=icon, on_click=_record_export,
+            args=(file_stem, fmt, len(frame), with_contact),
+        )
+    if contact and any(c in df.columns for c in contact):
+        note.caption(ctx.t("access.export.with_contact" if access.can("contact.export")
+                          else "access.export.without_contact"))
+
+
+def _record_export(file_stem: str, fmt: str, rows: int, with_contact: bool) -> None:
+    access.record("export", {"file": f"{file_stem}.{fmt}"}, rows=rows, contact_fields=with_contact)
 
 
 def style_figure(fig: go.Figure, *, height: int = 360) -> go.Figure:
