@@ -8,12 +8,14 @@ checks passwords. A password is never stored or logged, only its argon2id hash
 Failed-login throttling: after ``MAX_FAILURES`` failed logins of one name
 within ``LOCKOUT`` (counted from the audit log, so it holds across sessions and
 restarts), that name is refused, right password or not, until the oldest of
-those failures is ``LOCKOUT`` old.
+those failures is ``LOCKOUT`` old. Attempts while locked count as failures too,
+so a name under attack stays locked while the attack goes on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 
@@ -122,7 +124,8 @@ def locked_until(con: duckdb.DuckDBPyConnection, name: str, now: dt.datetime | N
     failures = audit.recent_failures(con, name, now - LOCKOUT)
     if len(failures) < MAX_FAILURES:
         return None
-    return pd.Timestamp(failures["at"].iloc[-MAX_FAILURES]).to_pydatetime() + LOCKOUT
+    until = pd.Timestamp(failures["at"].iloc[-MAX_FAILURES]).to_pydatetime() + LOCKOUT
+    return until if until > now else None
 
 
 def authenticate(con: duckdb.DuckDBPyConnection, name: str, password: str,
@@ -138,7 +141,7 @@ def authenticate(con: duckdb.DuckDBPyConnection, name: str, password: str,
     until = locked_until(con, name, now)
     if until is not None:
         audit.record(con, name, None, "login_failed", {"reason": "locked"}, at=now)
-        minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+        minutes = max(1, math.ceil((until - now).total_seconds() / 60))
         raise CRMInputError("access.login.locked", minutes=minutes)
     row = query(con, "SELECT role, password_hash FROM users WHERE name = $name", {"name": name})
     stored = _DUMMY_HASH if row.empty else str(row["password_hash"].iloc[0])
