@@ -2,8 +2,8 @@
 
 Each page draws the shared sidebar itself (`ui.shell.page_context`), so the
 filters show and work the same on every page. A visitor who must sign in
-(`ui.access`) gets only the sign-in page: no other page is routed, so none can
-be opened by its URL.
+(`ui.access`) gets the sign-in form at every page's address instead of the
+page: nothing else runs, and after signing in the same link opens its page.
 """
 
 import streamlit as st
@@ -15,30 +15,35 @@ st.set_page_config(page_title="CRM Insight · 客户洞察", page_icon=":materia
 
 lang = shell.language()
 who = access.session(lang)
+
+# section -> (file, title key, icon, url path); the Audit page only for roles that may read the log
+SECTIONS = {
+    "nav.section.dashboards": [("pages/overview.py", "nav.overview", ":material/dashboard:", "overview")],
+    "nav.section.customers": [
+        ("pages/segments.py", "nav.segments", ":material/donut_large:", "segments"),
+        ("pages/key_accounts.py", "nav.key_accounts", ":material/workspace_premium:", "key_accounts"),
+    ],
+    "nav.section.data": [
+        ("pages/data.py", "nav.data", ":material/database:", "data"),
+        ("pages/audit.py", "nav.audit", ":material/policy:", "audit"),
+    ],
+}
+
 if who is None:
-    page = st.navigation([st.Page(access.login_page, title=t("access.login.title", lang), icon=":material/login:",
-                                  url_path="login", default=True)], position="hidden")
+    login = [st.Page(access.login_page, title=t("access.login.title", lang), icon=":material/login:",
+                     url_path=path, default=path == "overview")
+             for entries in SECTIONS.values() for _, _, _, path in entries]
+    page = st.navigation(login, position="hidden")
     page.run()
     st.stop()
 
 pages = {
-    t("nav.section.dashboards", lang): [
-        st.Page("pages/overview.py", title=t("nav.overview", lang), icon=":material/dashboard:",
-                url_path="overview", default=True),
-    ],
-    t("nav.section.customers", lang): [
-        st.Page("pages/segments.py", title=t("nav.segments", lang), icon=":material/donut_large:",
-                url_path="segments"),
-        st.Page("pages/key_accounts.py", title=t("nav.key_accounts", lang), icon=":material/workspace_premium:",
-                url_path="key_accounts"),
-    ],
-    t("nav.section.data", lang): [
-        st.Page("pages/data.py", title=t("nav.data", lang), icon=":material/database:", url_path="data"),
-    ],
+    t(section, lang): [
+        st.Page(file, title=t(title, lang), icon=icon, url_path=path, default=path == "overview")
+        for file, title, icon, path in entries if path != "audit" or access.can("audit")
+    ]
+    for section, entries in SECTIONS.items()
 }
-if access.can("audit"):
-    pages[t("nav.section.data", lang)].append(
-        st.Page("pages/audit.py", title=t("nav.audit", lang), icon=":material/policy:", url_path="audit"))
 page = st.navigation(pages)
 access.sidebar(who, lang)
 shell.mark_routed()

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -45,13 +46,11 @@ def browser_db(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="module")
-def server(browser_db):
-    """A fresh server per test module, so each module's first request is its own (deep links included)."""
-    if os.environ.get("CRM_SKIP_BROWSER") and not os.environ.get("CI"):
-        pytest.skip("CRM_SKIP_BROWSER is set")
+@contextmanager
+def serve(db_path, **env_extra: str):
+    """`streamlit run app.py` on a free loopback port against `db_path`; yields its URL."""
     port = _free_port()
-    env = {**os.environ, "CRM_DB": str(browser_db)}
+    env = {**os.environ, "CRM_DB": str(db_path), **env_extra}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true"],
@@ -69,12 +68,23 @@ def server(browser_db):
     else:
         proc.kill()
         pytest.fail("streamlit did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
-    yield url
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(browser_db):
+    """A fresh server per test module, so each module's first request is its own (deep links included)."""
+    if os.environ.get("CRM_SKIP_BROWSER") and not os.environ.get("CI"):
+        pytest.skip("CRM_SKIP_BROWSER is set")
+    with serve(browser_db) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
