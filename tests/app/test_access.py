@@ -167,3 +167,53 @@ def test_local_mode_needs_no_sign_in_and_says_so(open_app):
     at = open_app("zh")
     assert t("access.local_mode", "zh") in [i.value for i in at.sidebar.info]
     assert at.metric  # data shown
+
+
+@pytest.fixture
+def own_db(users_db, tmp_path):
+    """A private copy of the users database, for tests that change data."""
+    path = tmp_path / "crm.duckdb"
+    shutil.copy(users_db, path)
+    return path
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_admin_erases_a_customer_from_the_360(own_db, lang, monkeypatch):
+    con = db.connect(own_db)
+    revenue = db.scalar(con, "SELECT sum(revenue) FROM customer_features")
+    con.close()
+    at = open_as(own_db, lang, "root", monkeypatch, page="pages/key_accounts.py")
+    customer_id = at.selectbox(key="ka.360.customer").value
+    assert at.button(key="ka.360.erase.button").disabled
+    at.text_input(key="ka.360.erase.typed").input(customer_id).run()
+    at.button(key="ka.360.erase.button").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert t("privacy.erased", lang, customer_id=customer_id) in [s.value for s in at.success]
+    con = db.connect(own_db)
+    try:
+        row = db.query(con, "SELECT name, phone, email FROM customers WHERE customer_id = ?", [customer_id])
+        assert row.isna().all(axis=None)
+        assert db.scalar(con, "SELECT sum(revenue) FROM customer_features") == pytest.approx(revenue)
+        log = audit.list_events(con, actions=("backup", "erase"))
+        assert log["action"].tolist() == ["erase", "backup"] and log["user"].tolist() == ["root", "root"]
+    finally:
+        con.close()
+    from crm.store import backups
+
+    assert backups.list_backups(backups.backup_dir_for(own_db))["reason"].tolist() == ["erase"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_demo_rebuild_over_imported_data_needs_the_typed_word(own_db, lang, monkeypatch):
+    from crm.intake import imports
+
+    con = db.connect(own_db)
+    imports.commit_import(con, imports.prepare_import(con, b"customer_id,name\nNEW1,x\n", "c.csv", "customers"))
+    con.close()
+    at = open_as(own_db, lang, "root", monkeypatch, page="pages/data.py")
+    assert t("demo.refuse.warning", lang, batches=1, word="REPLACE") in [w.value for w in at.warning]
+    assert at.button(key="data.demo.button").disabled
+    at.text_input(key="data.demo.typed").input("replace").run()  # not the word
+    assert at.button(key="data.demo.button").disabled
+    at.text_input(key="data.demo.typed").input("REPLACE").run()
+    assert not at.button(key="data.demo.button").disabled
