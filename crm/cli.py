@@ -172,13 +172,16 @@ def cmd_user(args: argparse.Namespace) -> int:
 
 def cmd_erase(args: argparse.Namespace) -> int:
     from crm.access import privacy
+    from crm.store import backups
 
     con = db.connect(args.db)
     if not db.scalar(con, "SELECT count(*) FROM customers WHERE customer_id = $id", {"id": args.customer_id}):
         raise CRMInputError("privacy.error.unknown_customer", customer_id=args.customer_id)
     _backup(con, args, "erase", {"customer_id": args.customer_id})
     changed = privacy.erase_customer(con, args.customer_id)
-    _record(con, "erase", {"customer_id": args.customer_id, **changed}, rows=sum(changed.values()))
+    scrubbed = backups.scrub_erasures(con, backups.backup_dir_for(args.db))
+    _record(con, "erase", {"customer_id": args.customer_id, **changed, "backup_files_scrubbed": scrubbed},
+            rows=sum(changed.values()))
     print(t("privacy.cli.erased", _lang(), customer_id=args.customer_id))
     return 0
 

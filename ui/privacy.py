@@ -6,6 +6,7 @@ import streamlit as st
 
 from crm.access import privacy
 from crm.errors import CRMInputError
+from crm.store import backups as store_backups
 from ui import access, backups, state
 from ui.cache import write_cursor
 from ui.shell import PageContext
@@ -50,7 +51,10 @@ def erase_panel(ctx: PageContext, customer_id: str) -> None:
             except CRMInputError as exc:
                 st.error(exc.message(ctx.lang), icon=":material/error:")
                 return
-            access.record("erase", {"customer_id": customer_id, **changed}, rows=sum(changed.values()))
+            with write_cursor() as cur:
+                scrubbed = store_backups.scrub_erasures(cur, backups.directory())
+            access.record("erase", {"customer_id": customer_id, **changed, "backup_files_scrubbed": scrubbed},
+                          rows=sum(changed.values()))
             _revealed().discard(customer_id)
             st.session_state[state.ERASED] = customer_id
             st.rerun()

@@ -7,13 +7,16 @@ table, read in one transaction so the tables agree with each other, and a
 ignored). Data tables are every table of the database except ``KEPT``: users,
 the audit log and the erasure list are never rolled back, and the aggregates are
 rebuilt from the restored rows. Restoring re-applies erasures, so a backup
-taken before an erasure never brings that person back into the database.
+taken before an erasure never brings that person back into the database, and
+``scrub_erasures`` (run after every erasure) clears the erased people's
+personal fields from the backups' files as well.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -143,3 +146,52 @@ def restore_backup(con: duckdb.DuckDBPyConnection, directory: str | Path, name: 
         con.rollback()
         raise
     return manifest
+
+
+def _scrub_sql() -> dict[str, tuple[str, str]]:
+    """Per table holding personal data: (count of rows to clear, the rows with them cleared)."""
+    from crm.access.privacy import PERSONAL_FIELDS
+
+    erased = "list_contains($hashes, sha256(customer_id))"
+    personal = " OR ".join(f"{f} IS NOT NULL" for f in PERSONAL_FIELDS)
+    cleared = ", ".join(f"CASE WHEN {erased} THEN NULL ELSE {f} END AS {f}" for f in PERSONAL_FIELDS)
+    customers = (f"SELECT count(*) FROM read_parquet($path) WHERE {erased} AND ({personal})",
+                 f"SELECT * REPLACE ({cleared}) FROM read_parquet($path)")
+    return {
+        "customers": customers,
+        "customers_replaced": customers,
+        "survey_responses": (
+            f"SELECT count(*) FROM read_parquet($path) WHERE {erased}",
+            f"SELECT * REPLACE (CASE WHEN {erased} THEN NULL ELSE customer_id END AS customer_id) "
+            "FROM read_parquet($path)",
+        ),
+    }
+
+
+def scrub_erasures(con: duckdb.DuckDBPyConnection, directory: str | Path) -> int:
+    """Clear every erased customer's personal fields in every backup's files; return files rewritten.
+
+    Each file is rewritten beside itself and then renamed over the old one, so a
+    crash leaves either version, never half a file.
+    """
+    hashes = db.query(con, "SELECT customer_hash FROM erased_customers")["customer_hash"].tolist()
+    if not hashes:
+        return 0
+    rewritten = 0
+    for name in list_backups(directory)["name"]:
+        for table, (count_sql, scrub_sql) in _scrub_sql().items():
+            path = Path(directory) / name / f"{table}.parquet"
+            if not path.exists():
+                continue
+            params = {"hashes": hashes, "path": str(path)}
+            cur = con.cursor()
+            try:
+                if not cur.execute(count_sql, params).fetchall()[0][0]:
+                    continue
+                partial = path.with_suffix(".parquet.part")
+                cur.sql(scrub_sql, params=params).write_parquet(str(partial))
+            finally:
+                cur.close()
+            os.replace(partial, path)
+            rewritten += 1
+    return rewritten

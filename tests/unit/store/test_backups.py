@@ -1,5 +1,6 @@
 """Backups and restore: a round trip on a file database, users / audit / erasures kept, names checked."""
 
+import pandas as pd
 import pytest
 
 from crm.access import audit, privacy, users
@@ -85,3 +86,28 @@ def test_backup_holds_data_tables_only(shop_file):
     assert backups.backup_dir_for("data/crm.duckdb").parts[-2:] == ("data", "backups")
     with pytest.raises(KeyError):
         backups.create_backup(con, folder, "whatever")
+
+
+def test_erasure_is_scrubbed_from_existing_backups(shop_file):
+    con, folder = shop_file
+    con.execute("UPDATE customers SET phone = '13800000005' WHERE customer_id = 'A'")
+    con.execute("INSERT INTO surveys VALUES ('S1', 'NPS', 'demo', 'zh', TIMESTAMP '2024-06-01', 0)")
+    con.execute("INSERT INTO survey_responses VALUES ('R1', 'S1', 'A', TIMESTAMP '2024-06-02', 0),"
+                " ('R2', 'S1', 'B', TIMESTAMP '2024-06-02', 0)")
+    first = backups.create_backup(con, folder, "manual")
+    second = backups.create_backup(con, folder, "erase")
+    assert backups.scrub_erasures(con, folder) == 0  # nobody erased yet
+    privacy.erase_customer(con, "A")
+    assert backups.scrub_erasures(con, folder) == 4  # customers and survey_responses of both backups
+    for name in (first, second):
+        customers = db.query(con, "SELECT * FROM read_parquet($p) ORDER BY customer_id",
+                             {"p": str(folder / name / "customers.parquet")})
+        a = customers.loc[customers["customer_id"] == "A"].iloc[0]
+        assert all(pd.isna(a[f]) for f in privacy.PERSONAL_FIELDS)
+        assert customers.loc[customers["customer_id"] == "B", "name"].tolist() == ["乙"]
+        links = db.query(con, "SELECT response_id, customer_id FROM read_parquet($p) ORDER BY 1",
+                         {"p": str(folder / name / "survey_responses.parquet")}).fillna("")
+        assert links.values.tolist() == [["R1", ""], ["R2", "B"]]
+    assert backups.scrub_erasures(con, folder) == 0  # nothing left to clear
+    backups.restore_backup(con, folder, first)
+    assert db.scalar(con, "SELECT count(*) FROM orders WHERE customer_id = 'A'") == 3
