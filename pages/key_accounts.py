@@ -60,7 +60,7 @@ table = accounts.table
 if table.empty:
     ui.empty_state(ctx)
     st.stop()
-table = table.merge(cached(customer360.contacts, tuple(table["customer_id"])), on="customer_id", how="left")
+table = table.merge(cached(customer360.contacts, table["customer_id"]), on="customer_id", how="left")
 
 columns = {c: ctx.t(f"keyacc.col.{c}") for c in [
     "rank", "customer_id", "name", "customer_type", "province", "revenue", "profit", "margin", "orders",
@@ -126,7 +126,8 @@ with tab_alerts:
 
 with tab_360:
     query_text = st.text_input(ctx.t("keyacc.360.search"), key="ka.360.search",
-                               placeholder=ctx.t("keyacc.search.placeholder"))
+                               placeholder=ctx.t("keyacc.search.placeholder" if access.can("contact.search")
+                                                 else "privacy.search.placeholder"))
     candidates = (cached(customer360.search_customers, query_text.strip(), 20, contact=access.can("contact.search"))
                   if query_text.strip() else None)
     options = list(candidates["customer_id"]) if candidates is not None else []

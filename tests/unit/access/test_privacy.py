@@ -138,3 +138,9 @@ def test_erasing_an_unknown_customer_is_refused(shop):
         privacy.erase_customer(shop, "ZZZ")
     assert info.value.key == "privacy.error.unknown_customer"
     assert db.scalar(shop, "SELECT count(*) FROM erased_customers") == 0
+
+
+def test_contacts_of_some_customers(shop):
+    shop.execute("UPDATE customer_features SET phone = '13800001234', email = 'b@example.com' WHERE customer_id = 'B'")
+    found = customer360.contacts(shop, pd.Series(["B", "A", "nobody"]))
+    assert found.fillna("").values.tolist() == [["A", "", ""], ["B", "13800001234", "b@example.com"]]
