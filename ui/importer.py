@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from crm.intake import demo, imports
+from crm.store import db
 from crm.errors import CRMInputError
 from crm.formatting import format_number, format_percent
 from ui import access, backups
@@ -222,7 +223,8 @@ def demo_builder(ctx: PageContext) -> None:
         except CRMInputError as exc:
             st.error(exc.message(ctx.lang), icon=":material/error:")
             return
-        backups.before("demo", {"imported_batches": imported})
+        if cached(db.table_counts).get("customers", 0):  # nothing to back up in an empty database
+            backups.before("demo", {"imported_batches": imported})
         bar = st.progress(0.0, text=ctx.t("data.demo.running"))
         with write_cursor() as cur:
             summary = demo.build_demo(cur, customers=int(customers), seed=int(seed),

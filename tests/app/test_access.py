@@ -217,3 +217,25 @@ def test_demo_rebuild_over_imported_data_needs_the_typed_word(own_db, lang, monk
     assert at.button(key="data.demo.button").disabled
     at.text_input(key="data.demo.typed").input("REPLACE").run()
     assert not at.button(key="data.demo.button").disabled
+
+
+def test_admin_undo_writes_a_backup_and_is_recorded(own_db, monkeypatch):
+    from crm.intake import imports
+    from crm.store import backups
+
+    con = db.connect(own_db)
+    imports.commit_import(con, imports.prepare_import(con, b"customer_id,name\nNEW1,x\n", "c.csv", "customers"))
+    con.close()
+    at = open_as(own_db, "en", "root", monkeypatch, page="pages/data.py")
+    at.checkbox(key="data.batches.undo.confirm").check().run()
+    at.button(key="data.batches.undo.button").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert t("data.batches.undone", "en", batch=1) in [s.value for s in at.success]
+    listed = backups.list_backups(backups.backup_dir_for(own_db))
+    assert listed[["reason", "customers"]].values.tolist() == [["undo", 1501]]
+    con = db.connect(own_db)
+    try:
+        assert db.scalar(con, "SELECT count(*) FROM customers WHERE customer_id = 'NEW1'") == 0
+        assert audit.list_events(con, actions=("undo", "backup"))["action"].tolist() == ["undo", "backup"]
+    finally:
+        con.close()
