@@ -83,7 +83,7 @@ def login_page() -> None:
         st.code(CREATE_ADMIN, language="bash")
         st.caption(t("access.no_admin.more", lang))
         return
-    with st.form(state.AUTH_LOGIN_FORM):
+    with st.columns([2, 3])[0], st.form(state.AUTH_LOGIN_FORM):
         name = st.text_input(t("access.login.name", lang), key=state.AUTH_LOGIN_NAME, autocomplete="username")
         password = st.text_input(t("access.login.password", lang), type="password", key=state.AUTH_LOGIN_PASSWORD,
                                  autocomplete="current-password")

@@ -70,6 +70,7 @@ def test_login_page_in_both_languages(secured, page):
     url, _ = secured
     page.goto(f"{url}/?lang=zh")
     expect(page.get_by_role("heading", name="登录")).to_be_visible()
+    expect(page.get_by_label("用户名")).to_be_visible(timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "access-login-zh.png"))
     page.goto(f"{url}/segments?lang=en")  # a deep link does not get past sign-in
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
