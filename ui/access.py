@@ -77,6 +77,7 @@ def login_page() -> None:
     from ui import shell
 
     lang = shell.language()
+    shell.language_switch(lang)
     st.title(t("access.login.title", lang))
     if users.admin_count(connection()) == 0:
         st.error(t("access.no_admin", lang), icon=":material/admin_panel_settings:")

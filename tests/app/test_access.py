@@ -239,3 +239,12 @@ def test_admin_undo_writes_a_backup_and_is_recorded(own_db, monkeypatch):
         assert audit.list_events(con, actions=("undo", "backup"))["action"].tolist() == ["undo", "backup"]
     finally:
         con.close()
+
+
+def test_sign_in_page_switches_language(users_db, monkeypatch):
+    at = start(users_db, "en", monkeypatch)
+    assert at.title[0].value == "Sign in"
+    at.radio(key=state.LANG).set_value("zh").run()
+    assert at.title[0].value == "登录"
+    sign_in(at, "ana", PASSWORDS["ana"])
+    assert at.title[0].value == t("overview.title", "zh")
