@@ -18,6 +18,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import duckdb
 import pandas as pd
@@ -34,8 +35,13 @@ MAX_FAILURES = 5
 LOCKOUT = dt.timedelta(minutes=15)
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 _HASHER = PasswordHasher()
-# Verified against when the name is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _HASHER.hash("not a password of anyone")
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the name is unknown, so a wrong name costs as long as a wrong password."""
+    return _HASHER.hash("not a password of anyone")
+
 
 DDL = """
 CREATE TABLE IF NOT EXISTS users (
@@ -144,7 +150,7 @@ def authenticate(con: duckdb.DuckDBPyConnection, name: str, password: str,
         minutes = max(1, math.ceil((until - now).total_seconds() / 60))
         raise CRMInputError("access.login.locked", minutes=minutes)
     row = query(con, "SELECT role, password_hash FROM users WHERE name = $name", {"name": name})
-    stored = _DUMMY_HASH if row.empty else str(row["password_hash"].iloc[0])
+    stored = _dummy_hash() if row.empty else str(row["password_hash"].iloc[0])
     if not verify_password(stored, password or "") or row.empty:
         audit.record(con, name, None, "login_failed", {"reason": "password"}, at=now)
         raise CRMInputError("access.login.failed")
