@@ -1,13 +1,14 @@
 """CRM Insight · 客户洞察 — entrypoint: page config, language and the router.
 
 Each page draws the shared sidebar itself (`ui.shell.page_context`), so the
-filters show and work the same on every page.
+filters show and work the same on every page. Pages run inside the error
+boundary (`ui.guard.page_boundary`): no traceback reaches a user.
 """
 
 import streamlit as st
 
 from crm.i18n import t
-from ui import shell
+from ui import guard, shell
 
 st.set_page_config(page_title="CRM Insight · 客户洞察", page_icon=":material/insights:", layout="wide")
 
@@ -29,4 +30,5 @@ pages = {
 }
 page = st.navigation(pages)
 shell.mark_routed()
-page.run()
+with guard.page_boundary(f"page {page.url_path or 'overview'}"):
+    page.run()

@@ -1,7 +1,15 @@
 """Command line: ``python -m crm <command>``. The same functions the pages call.
 
 Every command takes ``--db PATH`` (default ``data/crm.duckdb``) and creates the
-database when it is missing. Bad input prints a message and exits with 2.
+database when it is missing. Commands open the database only while they need it
+(`crm.store.access`): reads work beside a running app; a write waits its turn
+(``CRM_WRITE_WAIT`` seconds, default 60) behind another writer.
+
+Exit status (the one error boundary is `main`): 0 done; 2 bad input, with a
+message; 3 the database stayed busy, with a message naming what holds it;
+1 an unexpected error, with an incident id (the traceback goes to the log,
+``$CRM_LOG``, and to stderr only with ``CRM_DEBUG=1``). A closed pipe
+(``python -m crm batches | head``) ends quietly.
 """
 
 from __future__ import annotations
@@ -12,8 +20,9 @@ import os
 import sys
 from pathlib import Path
 
-from crm.store import db
-from crm.errors import CRMInputError
+from crm import incidents
+from crm.store import access, db
+from crm.errors import CRMInputError, DatabaseBusy, describe_holder
 from crm.i18n import normalise_language, t
 
 
@@ -35,15 +44,24 @@ def _progress(message: str, fraction: float) -> None:
     print(f"[{fraction:5.0%}] {message}", file=sys.stderr, flush=True)
 
 
+def _waiting(key: str):
+    """on_wait for `access.writing`: say on stderr what this command waits for."""
+    return lambda holder: print(t(key, _lang(), holder=describe_holder(holder, _lang())), file=sys.stderr, flush=True)
+
+
+def _writing(args: argparse.Namespace, action: str, detail: str = "", wait_key: str = "safety.wait.write"):
+    return access.writing(args.db, who="cli", action=action, detail=detail, on_wait=_waiting(wait_key))
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from crm.intake import demo
 
     demo.validate_arguments(args.customers, args.seed, args.years, args.end)  # before any file is created
-    con = db.connect(args.db)
-    summary = demo.build_demo(
-        con, customers=args.customers, seed=args.seed, end_date=args.end, years=args.years,
-        progress=_progress,
-    )
+    with _writing(args, "demo") as con:
+        summary = demo.build_demo(
+            con, customers=args.customers, seed=args.seed, end_date=args.end, years=args.years,
+            progress=_progress,
+        )
     for key, value in summary.items():
         print(f"{key}: {value}")
     return 0
@@ -69,16 +87,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     if size > imports.MAX_IMPORT_BYTES:  # refuse before reading it into memory
         raise CRMInputError("imports.error.file_too_large", file=path.name, size_mb=round(size / 2**20, 1),
                             limit_mb=round(imports.MAX_IMPORT_BYTES / 2**20, 1))
-    con = db.connect(args.db)
-    plan = imports.prepare_import(
-        con, path.read_bytes(), path.name, args.kind, mapping=_parse_map(args.map) or None,
-    )
+    with access.reading(args.db) as con:
+        plan = imports.prepare_import(
+            con, path.read_bytes(), path.name, args.kind, mapping=_parse_map(args.map) or None,
+        )
     print(imports.format_report(plan, _lang()))
     if args.rejected_out and len(plan.rejected):
         plan.rejected.to_csv(args.rejected_out, index=False, encoding="utf-8-sig")
     if args.dry_run:
         return 0
-    result = imports.commit_import(con, plan)
+    with _writing(args, "import", path.name, "safety.wait.import") as con:
+        result = imports.commit_import(con, plan)
     print(imports.format_result(result, _lang()))
     return 0
 
@@ -86,8 +105,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_undo(args: argparse.Namespace) -> int:
     from crm.intake import imports
 
-    con = db.connect(args.db)
-    imports.undo_batch(con, args.batch_id)
+    with _writing(args, "undo", f"#{args.batch_id}") as con:
+        imports.undo_batch(con, args.batch_id)
     print(t("data.batches.undone", _lang(), batch=args.batch_id))
     return 0
 
@@ -95,8 +114,9 @@ def cmd_undo(args: argparse.Namespace) -> int:
 def cmd_batches(args: argparse.Namespace) -> int:
     from crm.intake import imports
 
-    con = db.connect(args.db)
-    table = imports.list_batches(con).drop(columns=["mapping", "file_hash"])  # long; the page shows them
+    with access.reading(args.db) as con:
+        batches = imports.list_batches(con)
+    table = batches.drop(columns=["mapping", "file_hash"])  # long; the page shows them
     print(table.to_string(index=False))
     return 0
 
@@ -118,9 +138,9 @@ def cmd_segments(args: argparse.Namespace) -> int:
     from crm.export import write_table
     from crm.value.segments import customer_segments
 
-    con = db.connect(args.db)
-    filters = _analysis_filters(con, args)
-    table = customer_segments(con, filters, bins=args.bins, split=args.split, n_clusters=args.clusters)
+    with access.reading(args.db) as con:
+        filters = _analysis_filters(con, args)
+        table = customer_segments(con, filters, bins=args.bins, split=args.split, n_clusters=args.clusters)
     path = write_table(table, args.out)
     print(t("segments.cli.written", _lang(), rows=len(table), file=str(path), start=filters.start,
             end=filters.end, as_of=filters.as_of))
@@ -144,10 +164,10 @@ def cmd_key_accounts(args: argparse.Namespace) -> int:
     from crm.value.key_accounts import select_key_accounts
 
     selection = _parse_top(args.top) if args.top is not None else {}
-    con = db.connect(args.db)
-    filters = _analysis_filters(con, args)
-    result = select_key_accounts(con, filters, by=args.by, min_revenue=args.min_revenue,
-                                 min_orders=args.min_orders, **selection)
+    with access.reading(args.db) as con:
+        filters = _analysis_filters(con, args)
+        result = select_key_accounts(con, filters, by=args.by, min_revenue=args.min_revenue,
+                                     min_orders=args.min_orders, **selection)
     path = write_table(result.table, args.out)
     print(t("key_accounts.cli.written", _lang(), rows=result.customers, file=str(path),
             revenue_share=format_percent(result.revenue_share), profit_share=format_percent(result.profit_share)))
@@ -203,10 +223,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_stdout() -> None:
+    """After a closed pipe: point stdout at /dev/null so the exit flush raises nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; the CLI's error boundary (exit statuses in the module docstring)."""
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        try:
+            return args.func(args)
+        finally:
+            access.release_idle()  # leave the file free for the next program at once
+    except DatabaseBusy as exc:
+        print(exc.message(_lang()), file=sys.stderr)
+        return 3
     except CRMInputError as exc:
         print(exc.message(_lang()), file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader of our output went away (`| head`): nothing left to say
+        _quiet_stdout()
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the boundary: anything else is a bug, logged with an incident id
+        if os.environ.get("CRM_DEBUG") == "1":
+            raise
+        incident = incidents.record(exc, f"cli {args.command}")
+        print(t("safety.error.cli", _lang(), incident=incident, log=str(incidents.log_path())), file=sys.stderr)
+        return 1

@@ -27,3 +27,36 @@ class CRMInputError(ValueError):
     def message(self, lang: str) -> str:
         """The message in `lang` ('zh' or 'en')."""
         return t(self.key, lang, **self.values)
+
+
+class DatabaseBusy(CRMInputError):
+    """The database stayed held by another writer longer than the caller would wait.
+
+    `operation` is 'read' or 'write'; `holder` what holds it, as recorded by
+    `crm.store.access` ({who: 'cli' | 'app' | 'readers' | 'process', action,
+    detail, pid, since}) or None when unknown. The message names the holder in
+    the reader's language.
+    """
+
+    def __init__(self, operation: str, holder: dict | None = None):
+        self.operation = operation
+        self.holder = holder or {}
+        super().__init__(f"safety.busy.{operation}")
+
+    def message(self, lang: str) -> str:
+        return t(self.key, lang, holder=describe_holder(self.holder, lang))
+
+
+def describe_holder(holder: dict | None, lang: str) -> str:
+    """What holds the database, in `lang`: 'the command line is running import: orders.csv (pid 4242, …)'."""
+    h = holder or {}
+    who = h.get("who") or "unknown"
+    if who in ("cli", "app"):
+        action = t(f"safety.action.{h.get('action') or 'write'}", lang)
+        what = f"{action}: {h['detail']}" if h.get("detail") else action
+        return t(f"safety.holder.{who}", lang, what=what, pid=h.get("pid") or "?", since=h.get("since") or "?")
+    if who == "process":
+        return t("safety.holder.process", lang, pid=h.get("pid") or "?", program=h.get("program") or "?")
+    if who == "readers":
+        return t("safety.holder.readers", lang)
+    return t("safety.holder.unknown", lang)

@@ -12,7 +12,7 @@ from crm.intake import demo, imports
 from crm.errors import CRMInputError
 from crm.formatting import format_number, format_percent
 from ui import components as ui
-from ui import state
+from ui import guard, state
 from ui.cache import cached, cached_pure, write_cursor
 from ui.shell import PageContext
 
@@ -97,7 +97,9 @@ def import_flow(ctx: PageContext, kind: str, name: str, data: bytes) -> None:
     if st.button(ctx.t("data.import.commit", count=format_number(plan.rows_accepted, ctx.lang)), type="primary",
                  disabled=disabled, key="data.import.commit", icon=":material/file_upload:"):
         try:
-            with st.spinner(ctx.t("data.import.committing")), write_cursor() as cur:
+            with guard.write_notice(ctx.lang, "safety.wait.import") as on_wait, \
+                    st.spinner(ctx.t("data.import.committing")), \
+                    write_cursor(action="import", detail=name, on_wait=on_wait) as cur:
                 result = imports.commit_import(cur, plan)
         except CRMInputError as exc:
             st.error(exc.message(ctx.lang), icon=":material/error:")
@@ -149,7 +151,8 @@ def batches(ctx: PageContext) -> None:
     if right.button(ctx.t("data.batches.undo.button"), disabled=not confirm, key="data.batches.undo.button",
                     icon=":material/undo:"):
         try:
-            with st.spinner(ctx.t("data.batches.undoing")), write_cursor() as cur:
+            with guard.write_notice(ctx.lang) as on_wait, st.spinner(ctx.t("data.batches.undoing")), \
+                    write_cursor(action="undo", detail=f"#{int(batch_id)}", on_wait=on_wait) as cur:
                 imports.undo_batch(cur, int(batch_id))
         except CRMInputError as exc:
             st.error(exc.message(ctx.lang), icon=":material/error:")
@@ -200,9 +203,14 @@ def demo_builder(ctx: PageContext) -> None:
     confirm = st.checkbox(ctx.t("data.demo.confirm"), key="data.demo.confirm")
     if st.button(ctx.t("data.demo.button"), disabled=not confirm, key="data.demo.button", icon=":material/auto_awesome:"):
         bar = st.progress(0.0, text=ctx.t("data.demo.running"))
-        with write_cursor() as cur:
-            summary = demo.build_demo(cur, customers=int(customers), seed=int(seed),
-                                      progress=lambda message, fraction: bar.progress(min(fraction, 1.0), text=message))
+        try:
+            with guard.write_notice(ctx.lang) as on_wait, write_cursor(action="demo", on_wait=on_wait) as cur:
+                summary = demo.build_demo(cur, customers=int(customers), seed=int(seed),
+                                          progress=lambda message, fraction: bar.progress(min(fraction, 1.0), text=message))
+        except CRMInputError as exc:
+            bar.empty()
+            st.error(exc.message(ctx.lang), icon=":material/error:")
+            return
         bar.empty()
         st.session_state[state.IMPORT_RESULT] = ("demo", summary)
         st.rerun()

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from crm.store import db
+from crm.store import access, db
 from crm.i18n import t
 from tests.fixtures.small_shop import build
 
@@ -22,11 +22,8 @@ def shop_db(tmp_path):
 
 
 def order_count(path) -> int:
-    con = db.connect(path)  # same process and configuration as the app's connection
-    try:
+    with access.reading(path) as con:  # as the app reads: shares its read-only connection
         return db.table_counts(con)["orders"]
-    finally:
-        con.close()
 
 
 def metric(at, key: str, lang: str) -> str:

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from crm.store import db
+from crm.store import access, db
 from crm.value import overview
 from crm.store.filters import Filters
 from crm.i18n import t
@@ -15,11 +15,8 @@ LANGS = ["zh", "en"]
 
 
 def expected(demo_db, filters: Filters, metric: str, lang: str) -> str:
-    con = db.connect(demo_db)  # same process as the app: same configuration
-    try:
+    with access.reading(demo_db) as con:  # as the app reads
         row = overview.compute_kpis(con, filters).set_index("metric").loc[metric]
-    finally:
-        con.close()
     return format_metric(metric, row["current"], lang)
 
 
