@@ -1,8 +1,15 @@
 """Tables to files people open in Excel: CSV (UTF-8 with BOM) and XLSX.
 
 Both are safe against spreadsheet formula injection (OWASP "CSV injection"):
-a text cell that starts with ``=``, ``+``, ``-``, ``@``, tab or carriage return
-is prefixed with a single quote so Excel shows it as text instead of running it.
+
+- CSV has no cell types, so a text cell that starts with ``=``, ``+``, ``-``,
+  ``@``, tab or carriage return is prefixed with a single quote, and Excel
+  shows it as text instead of running it.
+- XLSX has them: every text cell is written as a string cell (xlsxwriter's
+  ``write_string``, with ``strings_to_formulas`` and ``strings_to_urls`` off),
+  which Excel never evaluates, so the text stays exactly as stored, without
+  the apostrophe.
+
 Numbers (including negative ones) are left as numbers.
 """
 
@@ -42,9 +49,9 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
 
 
 def to_xlsx_bytes(df: pd.DataFrame, sheet_name: str = "data") -> bytes:
-    """An XLSX workbook with one sheet; text never becomes a formula."""
+    """An XLSX workbook with one sheet; text cells are strings, never formulas or links."""
     buffer = io.BytesIO()
-    safe = neutralise(df)
+    safe = df.copy()
     for column in safe.columns:  # Excel has no time zones
         if isinstance(safe[column].dtype, pd.DatetimeTZDtype):
             safe[column] = safe[column].dt.tz_localize(None)

@@ -71,3 +71,32 @@ def relative_change(current: float | None, previous: float | None) -> float | No
     if _missing(current) or _missing(previous) or float(previous) == 0:
         return None
     return (float(current) - float(previous)) / abs(float(previous))
+
+
+_MARKDOWN_SPECIAL = {ord(c): "\\" + c for c in "\\`*_{}[]()<>#+-.!|~$:=@&\"'%^?;/,"}
+_LINE_BREAKS = {ord("\n"): " ", ord("\r"): " ", ord("\t"): " ", ord("\u2028"): " ", ord("\u2029"): " "}
+
+
+def escape_markdown(value: object) -> str:
+    """Stored text made inert for Streamlit's Markdown (st.markdown, subheader, caption, widget labels).
+
+    Every ASCII punctuation character gets a backslash (CommonMark renders
+    ``\\*`` as ``*``), so ``**bold**``, ``[x](http://…)``, ``![](…)``, bare URLs,
+    ``<img …>``, ``$math$``, ``:red[…]`` and ``:material/icon:`` all show as the
+    literal text; line breaks become spaces (no headings, lists or tables).
+    None shows as an empty string.
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).translate(_LINE_BREAKS).translate(_MARKDOWN_SPECIAL)
+
+
+def escape_chart_text(value: object) -> object:
+    """Stored text made inert for Plotly labels, which render a little HTML (<a href>, <b>, <br>).
+
+    ``&``, ``<`` and ``>`` become entities, which Plotly shows as the characters.
+    Anything that is not a string is returned unchanged.
+    """
+    if not isinstance(value, str):
+        return value
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
 from crm import export
-from crm.formatting import format_money, format_number, format_percent
+from crm.formatting import escape_chart_text, format_money, format_number, format_percent
 from ui.shell import PageContext
 
 MONEY_METRICS = {"revenue", "avg_order_value", "profit"}
@@ -97,8 +98,26 @@ def style_figure(fig: go.Figure, *, height: int = 360) -> go.Figure:
     return fig
 
 
+_TRACE_TEXT = ("x", "y", "labels", "parents", "ids", "text", "hovertext", "customdata", "name")
+
+
+def _inert_labels(fig: go.Figure) -> go.Figure:
+    """Stored text in a figure's traces with HTML made inert (Plotly renders <a href>, <b> in labels)."""
+    for trace in fig.data:
+        for attr in _TRACE_TEXT:
+            value = trace[attr] if attr in trace else None
+            if isinstance(value, str):
+                trace[attr] = escape_chart_text(value)
+            elif isinstance(value, (tuple, list, np.ndarray)) and len(value):
+                array = np.asarray(value, dtype=object)
+                if any(isinstance(v, str) for v in array.flat):
+                    trace[attr] = np.vectorize(escape_chart_text, otypes=[object])(array)
+    return fig
+
+
 def chart(fig: go.Figure, key: str) -> None:
-    """Draw a Plotly figure full-width; its toolbar downloads a PNG."""
+    """Draw a Plotly figure full-width; its toolbar downloads a PNG. Text from the data shows literally."""
+    _inert_labels(fig)
     st.plotly_chart(
         fig, key=key, width="stretch",
         config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}},

@@ -17,8 +17,14 @@ import streamlit as st
 
 from crm import incidents
 from crm.errors import CRMInputError, DatabaseBusy, describe_holder
+from crm.formatting import escape_markdown
 from crm.i18n import t
 from ui import shell
+
+
+def error_text(exc: CRMInputError, lang: str) -> str:
+    """`exc`'s message for st.error / st.warning: the user's text in it (file names, headers) shown literally."""
+    return exc.message(lang, escape=escape_markdown)
 
 
 @contextmanager
@@ -27,9 +33,9 @@ def page_boundary(where: str = "page") -> Iterator[None]:
     try:
         yield
     except DatabaseBusy as exc:
-        st.warning(exc.message(shell.language()), icon=":material/hourglass_top:")
+        st.warning(error_text(exc, shell.language()), icon=":material/hourglass_top:")
     except CRMInputError as exc:
-        st.error(exc.message(shell.language()), icon=":material/error:")
+        st.error(error_text(exc, shell.language()), icon=":material/error:")
     except Exception as exc:  # the boundary: anything else is a bug, logged with an incident id
         incident = incidents.record(exc, where, echo=True)
         st.error(t("safety.error.page", shell.language(), incident=incident), icon=":material/error:")
@@ -41,7 +47,7 @@ def write_notice(lang: str, key: str = "safety.wait.write") -> Iterator[Callable
     slot = st.empty()
 
     def on_wait(holder: dict | None) -> None:
-        slot.info(t(key, lang, holder=describe_holder(holder, lang)), icon=":material/hourglass_top:")
+        slot.info(t(key, lang, holder=describe_holder(holder, lang, escape=escape_markdown)), icon=":material/hourglass_top:")
 
     try:
         yield on_wait

@@ -10,7 +10,7 @@ import streamlit as st
 
 from crm.intake import demo, imports
 from crm.errors import CRMInputError
-from crm.formatting import format_number, format_percent
+from crm.formatting import escape_markdown, format_number, format_percent
 from ui import components as ui
 from ui import guard, state
 from ui.cache import cached, cached_pure, write_cursor
@@ -24,7 +24,7 @@ def _read_columns(ctx: PageContext, name: str, data: bytes) -> list[str] | None:
     try:
         return list(cached_pure(imports.read_table, data, name).columns)
     except CRMInputError as exc:
-        st.error(exc.message(ctx.lang), icon=":material/error:")
+        st.error(guard.error_text(exc, ctx.lang), icon=":material/error:")
         return None
 
 
@@ -47,7 +47,7 @@ def _mapping_editor(ctx: PageContext, kind: str, columns: list[str], file_key: s
         for i, column in enumerate(columns):
             default = suggested.get(column, IGNORE)
             mapping[column] = grid[i % 3].selectbox(
-                column, fields, index=fields.index(default), format_func=label,
+                escape_markdown(column), fields, index=fields.index(default), format_func=label,
                 key=f"{state.IMPORT_MAPPING}.{file_key}.{kind}.{i}",
             )
     return mapping
@@ -65,7 +65,7 @@ def import_flow(ctx: PageContext, kind: str, name: str, data: bytes) -> None:
         with st.spinner(ctx.t("data.import.validating")):
             plan = cached(imports.prepare_import, data, name, kind, mapping)
     except CRMInputError as exc:
-        st.error(exc.message(ctx.lang), icon=":material/error:")
+        st.error(guard.error_text(exc, ctx.lang), icon=":material/error:")
         return
 
     st.subheader(ctx.t("data.import.report"))
@@ -102,7 +102,7 @@ def import_flow(ctx: PageContext, kind: str, name: str, data: bytes) -> None:
                     write_cursor(action="import", detail=name, on_wait=on_wait) as cur:
                 result = imports.commit_import(cur, plan)
         except CRMInputError as exc:
-            st.error(exc.message(ctx.lang), icon=":material/error:")
+            st.error(guard.error_text(exc, ctx.lang), icon=":material/error:")
             return
         st.session_state[state.IMPORT_RESULT] = ("import", result)
         st.rerun()
@@ -155,7 +155,7 @@ def batches(ctx: PageContext) -> None:
                     write_cursor(action="undo", detail=f"#{int(batch_id)}", on_wait=on_wait) as cur:
                 imports.undo_batch(cur, int(batch_id))
         except CRMInputError as exc:
-            st.error(exc.message(ctx.lang), icon=":material/error:")
+            st.error(guard.error_text(exc, ctx.lang), icon=":material/error:")
             return
         st.session_state[state.IMPORT_RESULT] = ("undo", int(batch_id))
         st.rerun()
@@ -209,7 +209,7 @@ def demo_builder(ctx: PageContext) -> None:
                                           progress=lambda message, fraction: bar.progress(min(fraction, 1.0), text=message))
         except CRMInputError as exc:
             bar.empty()
-            st.error(exc.message(ctx.lang), icon=":material/error:")
+            st.error(guard.error_text(exc, ctx.lang), icon=":material/error:")
             return
         bar.empty()
         st.session_state[state.IMPORT_RESULT] = ("demo", summary)

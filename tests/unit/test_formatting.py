@@ -38,3 +38,28 @@ def test_relative_change():
     assert relative_change(50, 100) == -0.5
     assert relative_change(5, 0) is None
     assert relative_change(None, 3) is None
+
+
+def test_escape_markdown_makes_every_markup_literal():
+    from crm.formatting import escape_markdown
+
+    hostile = "**bold** [x](http://127.0.0.1:9/x) ![](http://h/p.png) <img src=x onerror=alert(1)>\n# h $x$"
+    escaped = escape_markdown(hostile)
+    assert escaped == (
+        r"\*\*bold\*\* \[x\]\(http\:\/\/127\.0\.0\.1\:9\/x\) \!\[\]\(http\:\/\/h\/p\.png\) "
+        r"\<img src\=x onerror\=alert\(1\)\> \# h \$x\$"
+    )
+    # every special character is escaped, so removing the backslashes gives the text back (newline → space)
+    assert escaped.replace("\\", "") == hostile.replace("\n", " ")
+    assert escape_markdown("张三 广东") == "张三 广东"
+    assert escape_markdown(None) == ""
+    assert escape_markdown(float("nan")) == ""
+    assert escape_markdown(12.5) == r"12\.5"
+
+
+def test_escape_chart_text_turns_html_into_entities():
+    from crm.formatting import escape_chart_text
+
+    assert escape_chart_text('<a href="http://h">x</a> & <b>') == '&lt;a href="http://h"&gt;x&lt;/a&gt; &amp; &lt;b&gt;'
+    assert escape_chart_text(3) == 3
+    assert escape_chart_text(None) is None
