@@ -66,7 +66,7 @@ def describe_holder(holder: dict | None, lang: str, *, escape: Callable[[str], s
     who = h.get("who") or "unknown"
     if who in ("cli", "app"):
         action = t(f"safety.action.{h.get('action') or 'write'}", lang)
-        what = f"{action}: {h['detail']}" if h.get("detail") else action
+        what = t("safety.action.with_detail", lang, action=action, detail=h["detail"]) if h.get("detail") else action
         return t(f"safety.holder.{who}", lang, what=what, pid=h.get("pid") or "?", since=h.get("since") or "?")
     if who == "process":
         return t("safety.holder.process", lang, pid=h.get("pid") or "?", program=h.get("program") or "?")

@@ -35,6 +35,7 @@ Figures at 1,000,000 customers (README, "Using the app and the CLI together").
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import fcntl
 import json
@@ -149,6 +150,7 @@ class _Readers:
     count: int = 0
     opening: bool = False
     idle_since: float = 0.0
+    opened: int = 0                # counts openings, so a watcher knows its connection
 
 
 _READERS: dict[str, _Readers] = {}
@@ -170,12 +172,12 @@ def _close_readers(path: str, state: _Readers) -> None:
     state.cond.notify_all()
 
 
-def _watch(path: str, state: _Readers, con: duckdb.DuckDBPyConnection) -> None:
-    """While `con` is open: close it once idle for LINGER seconds, or at once when a writer waits."""
+def _watch(path: str, state: _Readers, opened: int) -> None:
+    """While opening number `opened` is open: close it once idle for LINGER seconds, or at once when a writer waits."""
     while True:
         time.sleep(POLL * 2)
         with state.cond:
-            if state.con is not con:
+            if state.con is None or state.opened != opened:
                 return  # closed (and perhaps reopened) meanwhile
             if state.count == 0 and (time.monotonic() - state.idle_since >= LINGER or _writer_waiting(path)):
                 _close_readers(path, state)
@@ -220,9 +222,11 @@ def _acquire_read(path: str, deadline: float) -> duckdb.DuckDBPyConnection:
         raise
     with state.cond:
         state.con, state.fd, state.count, state.opening = con, fd, 1, False
+        state.opened += 1
+        opened = state.opened
         state.cond.notify_all()
     if LINGER > 0:
-        threading.Thread(target=_watch, args=(path, state, con), daemon=True, name="crm-db-idle").start()
+        threading.Thread(target=_watch, args=(path, state, opened), daemon=True, name="crm-db-idle").start()
     return con
 
 
@@ -245,6 +249,9 @@ def release_idle() -> None:
         with state.cond:
             if state.count == 0 and not state.opening:
                 _close_readers(path, state)
+
+
+atexit.register(release_idle)
 
 
 @contextmanager
@@ -285,14 +292,16 @@ def writing(path: str | os.PathLike, *, who: str, action: str, detail: str = "",
     path = os.fspath(path)
     deadline = time.monotonic() + (write_wait() if wait is None else wait)
     queue = _open_lock_file(_side(path, "writer"))
+    queued = False
     try:
         if not _flock(queue, fcntl.LOCK_EX, time.monotonic()):
             if on_wait is not None:
                 on_wait(holder(path))
             if not _flock(queue, fcntl.LOCK_EX, deadline):
                 raise DatabaseBusy("write", holder(path))
+        queued = True
         me = {"who": who, "action": action, "detail": str(detail), "pid": os.getpid(),
-              "since": dt.datetime.now().isoformat(timespec="seconds")}
+              "since": dt.datetime.now().isoformat(sep=" ", timespec="seconds")}
         os.ftruncate(queue, 0)
         os.pwrite(queue, json.dumps(me, ensure_ascii=False).encode("utf-8"), 0)
         lock = _open_lock_file(_side(path, "lock"))
@@ -316,25 +325,27 @@ def writing(path: str | os.PathLike, *, who: str, action: str, detail: str = "",
         finally:
             os.close(lock)
     finally:
-        os.ftruncate(queue, 0)
+        if queued:
+            os.ftruncate(queue, 0)
         os.close(queue)
 
 
 _PREPARED: set[str] = set()
 
 
-def prepare(path: str | os.PathLike, *, wait: float = 5.0) -> None:
+def prepare(path: str | os.PathLike, *, wait: float | None = None) -> None:
     """Create the file and bring its schema up to date, once per process.
 
     Readers open read-only and cannot create tables, so the app calls this at
-    start. When a writer holds the file for longer than `wait`, it is skipped
+    start. When a writer holds the file for longer than `wait` (default
+    `read_wait()`), it is skipped
     for now (that writer brings the schema up to date itself) and tried again later.
     """
     path = os.fspath(path)
     if path in _PREPARED:
         return
     try:
-        with writing(path, who="app", action="schema", wait=wait):
+        with writing(path, who="app", action="schema", wait=read_wait() if wait is None else wait):
             pass
     except DatabaseBusy:
         if not Path(path).exists():
@@ -371,12 +382,17 @@ def data_version(path: str | os.PathLike) -> int:
 
     Opens the database (read-only) only when the side file is missing or the
     database changed since it was written (a write by a program that does not
-    record it, such as a test fixture).
+    record it, such as a test fixture). While a writer is at work the recorded
+    version stands, so pages whose results are cached keep working.
     """
     path = os.fspath(path)
     try:
         saved = json.loads(_side(path, "version").read_text(encoding="utf-8"))
         if saved.get("db") == _stat(Path(path)) and saved.get("wal") == _stat(Path(f"{path}.wal")):
+            return int(saved["version"])
+        if _writer_waiting(path):
+            # the files change under a writer; its data is not committed for us until it
+            # records the new version on its way out, so cached pages keep showing the last one
             return int(saved["version"])
     except (OSError, ValueError, KeyError, TypeError):
         pass
