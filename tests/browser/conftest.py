@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -45,17 +46,16 @@ def browser_db(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="module")
-def server(browser_db):
-    """A fresh server per test module, so each module's first request is its own (deep links included)."""
+@contextmanager
+def running_server(db_path: Path, **env: str):
+    """`streamlit run app.py` on a free loopback port over `db_path`; yields its URL, stops it afterwards."""
     if os.environ.get("CRM_SKIP_BROWSER") and not os.environ.get("CI"):
         pytest.skip("CRM_SKIP_BROWSER is set")
     port = _free_port()
-    env = {**os.environ, "CRM_DB": str(browser_db)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT, env={**os.environ, "CRM_DB": str(db_path), **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -69,12 +69,21 @@ def server(browser_db):
     else:
         proc.kill()
         pytest.fail("streamlit did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
-    yield url
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(browser_db):
+    """A fresh server per test module, so each module's first request is its own (deep links included)."""
+    with running_server(browser_db) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
