@@ -111,7 +111,7 @@ def test_app_and_cli_share_the_database(browser_db, tmp_path, page):
     with running_server(path, CRM_READ_WAIT="1", CRM_WRITE_WAIT="120") as url:
         page.goto(f"{url}/?lang=en")
         wait_idle(page)
-        expect(page.get_by_role("heading", name="Business overview")).to_be_visible()
+        expect(page.get_by_role("heading", name="Business overview")).to_be_visible(timeout=60_000)
 
         # the app has read (and keeps its read-only connection): the CLI still reads and writes
         assert run_cli("batches", "--db", str(path)).returncode == 0
@@ -119,23 +119,27 @@ def test_app_and_cli_share_the_database(browser_db, tmp_path, page):
         assert done.returncode == 0, done.stderr
         assert "Import done (batch 1)" in done.stdout
 
-        # a page opened while the CLI writes: a clear message, no traceback
-        holder = cli_import_holder(path)
-        try:
-            page.goto(f"{url}/segments?lang=en")
-            message = page.get_by_text("The data is being updated (the command line is running import: orders.csv")
-            expect(message).to_be_visible(timeout=60_000)
-            assert "Traceback" not in page.content()
-            page.screenshot(path=str(ARTIFACTS / "safety_busy_en.png"))
+        # a file validated in the app (validation reads the database, so before the CLI's write)
+        page.goto(f"{url}/data?lang=zh")
+        extra = tmp_path / "new_customers.csv"
+        extra.write_text("客户编号,姓名,省份\nN-1,新客一,广东\nN-2,新客二,北京\n", encoding="utf-8")
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(extra))
+        commit = page.get_by_role("button", name="导入 2 行")
+        expect(commit).to_be_enabled(timeout=60_000)
+        wait_idle(page)
 
-            # an import from the app waits its turn, visibly
-            page.goto(f"{url}/data?lang=zh")
-            wait_idle(page)
-            extra = tmp_path / "new_customers.csv"
-            extra.write_text("客户编号,姓名,省份\nN-1,新客一,广东\nN-2,新客二,北京\n", encoding="utf-8")
-            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(extra))
-            commit = page.get_by_role("button", name="导入 2 行")
-            expect(commit).to_be_enabled(timeout=60_000)
+        holder = cli_import_holder(path)  # the CLI starts a long import
+        try:
+            # a page opened now that needs the database: a clear message, no traceback
+            other = page.context.new_page()
+            other.goto(f"{url}/segments?lang=en")
+            message = other.get_by_text("The data is being updated (the command line is running import: orders.csv")
+            expect(message).to_be_visible(timeout=60_000)
+            assert "Traceback" not in other.content()
+            other.screenshot(path=str(ARTIFACTS / "safety_busy_en.png"))
+            other.close()
+
+            # the app's import waits its turn, visibly
             commit.click()
             expect(page.get_by_text("正在等待其他导入完成：命令行正在导入：orders.csv")).to_be_visible(timeout=30_000)
             page.screenshot(path=str(ARTIFACTS / "safety_waiting_zh.png"))
