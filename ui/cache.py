@@ -7,10 +7,12 @@ or many read-only ones, never both. So (see `crm.store.access`):
 - `cached` / `shared` results are keyed on the function, its plain arguments
   and the data version. `data_version()` reads a small side file next to the
   database (``crm.duckdb.version``), so a warm rerun never opens the database.
-- A cache miss opens the file read-only for that call (the process shares one
-  read-only connection between concurrent calls and keeps it a moment for the
-  next one), under a shared file lock. While a writer holds the file, it waits
-  a few seconds and then raises `DatabaseBusy` ("data is being updated").
+- A cache miss reads through `access.reading`: the process's one read-only
+  connection, shared by concurrent calls, opened on demand, kept open for a
+  minute while idle (DuckDB's buffers stay warm) and closed within 0.1 s when
+  a writer queues. While a writer holds the file, a miss waits a few seconds
+  (``CRM_READ_WAIT``) and then raises `DatabaseBusy` ("data is being
+  updated"), which the page boundary (`ui.guard`) shows as a message.
 - `write_cursor` is the one writer of the file, across sessions and processes:
   it queues behind another writer (the CLI or another session), calling
   `on_wait` so the page can say so, and raises `DatabaseBusy` naming the holder
