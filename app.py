@@ -4,6 +4,8 @@ Each page draws the shared sidebar itself (`ui.shell.page_context`), so the
 filters show and work the same on every page. A visitor who must sign in
 (`ui.access`) gets the sign-in form at every page's address instead of the
 page: nothing else runs, and after signing in the same link opens its page.
+Pages run inside the error boundary (`ui.guard.page_boundary`): no traceback
+reaches a user.
 
 Every page has its own address, the overview included (`/overview`): Streamlit
 gives the default page the empty path and answers its own name with "page not
@@ -14,12 +16,12 @@ query parameters kept.
 import streamlit as st
 
 from crm.i18n import t
-from ui import access, shell
+from ui import access, guard, shell
 
 st.set_page_config(page_title=t("app.title", "zh"), page_icon=shell.FAVICON, layout="wide")
 
 lang = shell.language()
-who = access.session(lang)
+who = guard.run_safely(lambda: access.session(lang), "session")
 
 # section -> (file, title key, icon, url path); the Audit page only for roles that may read the log
 SECTIONS = {
@@ -42,7 +44,8 @@ if who is None:
                       url_path=path) for path in PATHS]
     page = st.navigation(login, position="hidden")
     st.set_page_config(page_title=f"{page.title} · {t('app.title', lang)}")
-    page.run()
+    with guard.page_boundary("login"):
+        page.run()
     st.stop()
 
 pages = {
@@ -66,4 +69,5 @@ page = st.navigation(pages)
 st.set_page_config(page_title=f"{page.title} · {t('app.title', lang)}")
 access.sidebar(who, lang)
 shell.mark_routed()
-page.run()
+with guard.page_boundary(f"page {page.url_path or 'overview'}"):
+    page.run()

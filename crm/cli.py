@@ -1,7 +1,15 @@
 """Command line: ``python -m crm <command>``. The same functions the pages call.
 
 Every command takes ``--db PATH`` (default ``data/crm.duckdb``) and creates the
-database when it is missing. Bad input prints a message and exits with 2.
+database when it is missing. Commands open the database only while they need it
+(`crm.store.access`): reads work beside a running app; a write waits its turn
+(``CRM_WRITE_WAIT`` seconds, default 60) behind another writer.
+
+Exit status (the one error boundary is `main`): 0 done; 2 bad input, with a
+message; 3 the database stayed busy, with a message naming what holds it;
+1 an unexpected error, with an incident id (the traceback goes to the log,
+``$CRM_LOG``, and to stderr only with ``CRM_DEBUG=1``). A closed pipe
+(``python -m crm batches | head``) ends quietly.
 """
 
 from __future__ import annotations
@@ -13,8 +21,9 @@ import os
 import sys
 from pathlib import Path
 
-from crm.store import db
-from crm.errors import CRMInputError
+from crm import incidents
+from crm.store import access, db
+from crm.errors import CRMInputError, DatabaseBusy, describe_holder
 from crm.i18n import normalise_language, t
 
 
@@ -61,26 +70,35 @@ def _backup(con, args: argparse.Namespace, reason: str, detail: dict) -> str:
     return name
 
 
+def _waiting(key: str):
+    """on_wait for `access.writing`: say on stderr what this command waits for."""
+    return lambda holder: print(t(key, _lang(), holder=describe_holder(holder, _lang())), file=sys.stderr, flush=True)
+
+
+def _writing(args: argparse.Namespace, action: str, detail: str = "", wait_key: str = "safety.wait.write"):
+    return access.writing(args.db, who="cli", action=action, detail=detail, on_wait=_waiting(wait_key))
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from crm.intake import demo
 
     demo.validate_arguments(args.customers, args.seed, args.years, args.end)  # before any file is created
-    con = db.connect(args.db)
-    batches = demo.imported_batches(con)
-    if batches and not args.force:
-        typed = None
-        if sys.stdin.isatty():
-            print(t("demo.refuse.prompt", _lang(), batches=batches, word=demo.CONFIRM_WORD), file=sys.stderr)
-            typed = input("> ")
-        demo.require_replace_confirmation(con, typed)
-    if db.table_counts(con).get("customers", 0):
-        _backup(con, args, "demo", {"imported_batches": batches})
-    summary = demo.build_demo(
-        con, customers=args.customers, seed=args.seed, end_date=args.end, years=args.years,
-        progress=_progress,
-    )
-    _record(con, "demo", {"customers": args.customers, "seed": args.seed, "replaced_batches": batches},
-            rows=summary["customers"])
+    with _writing(args, "demo") as con:
+        batches = demo.imported_batches(con)
+        if batches and not args.force:
+            typed = None
+            if sys.stdin.isatty():
+                print(t("demo.refuse.prompt", _lang(), batches=batches, word=demo.CONFIRM_WORD), file=sys.stderr)
+                typed = input("> ")
+            demo.require_replace_confirmation(con, typed)
+        if db.table_counts(con).get("customers", 0):
+            _backup(con, args, "demo", {"imported_batches": batches})
+        summary = demo.build_demo(
+            con, customers=args.customers, seed=args.seed, end_date=args.end, years=args.years,
+            progress=_progress,
+        )
+        _record(con, "demo", {"customers": args.customers, "seed": args.seed, "replaced_batches": batches},
+                rows=summary["customers"])
     for key, value in summary.items():
         print(f"{key}: {value}")
     return 0
@@ -126,10 +144,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     if size > imports.MAX_IMPORT_BYTES:  # refuse before reading it into memory
         raise CRMInputError("imports.error.file_too_large", file=path.name, size_mb=round(size / 2**20, 1),
                             limit_mb=round(imports.MAX_IMPORT_BYTES / 2**20, 1))
-    con = db.connect(args.db)
-    plan = imports.prepare_import(
-        con, path.read_bytes(), path.name, args.kind, mapping=_parse_map(args.map) or None,
-    )
+    with access.reading(args.db) as con:
+        plan = imports.prepare_import(
+            con, path.read_bytes(), path.name, args.kind, mapping=_parse_map(args.map) or None,
+        )
     plan = imports.choose_values(plan, _parse_map_values(args.map_value))
     _warn_unused_values(plan, args.map_value)
     print(imports.format_report(plan, _lang()))
@@ -137,10 +155,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         plan.rejected.to_csv(args.rejected_out, index=False, encoding="utf-8-sig")
     if args.dry_run:
         return 0
-    result = imports.commit_import(con, plan)
-    _record(con, "import", {"kind": args.kind, "file": path.name, "batch": result.batch_id,
-                            "skipped_duplicate_file": result.skipped_duplicate_file},
-            rows=result.inserted + result.updated)
+    with _writing(args, "import", path.name, "safety.wait.import") as con:
+        result = imports.commit_import(con, plan)
+        _record(con, "import", {"kind": args.kind, "file": path.name, "batch": result.batch_id,
+                                "skipped_duplicate_file": result.skipped_duplicate_file},
+                rows=result.inserted + result.updated)
     print(imports.format_result(result, _lang()))
     return 0
 
@@ -158,11 +177,11 @@ def cmd_template(args: argparse.Namespace) -> int:
 def cmd_undo(args: argparse.Namespace) -> int:
     from crm.intake import imports
 
-    con = db.connect(args.db)
-    imports.check_undo(con, args.batch_id)  # a refused undo writes no backup
-    _backup(con, args, "undo", {"batch": args.batch_id})
-    imports.undo_batch(con, args.batch_id)
-    _record(con, "undo", {"batch": args.batch_id})
+    with _writing(args, "undo", f"#{args.batch_id}") as con:
+        imports.check_undo(con, args.batch_id)  # a refused undo writes no backup
+        _backup(con, args, "undo", {"batch": args.batch_id})
+        imports.undo_batch(con, args.batch_id)
+        _record(con, "undo", {"batch": args.batch_id})
     print(t("data.batches.undone", _lang(), batch=args.batch_id))
     return 0
 
@@ -179,14 +198,22 @@ def _read_password(args: argparse.Namespace) -> str:
 def cmd_user(args: argparse.Namespace) -> int:
     from crm.access import users
 
-    con = db.connect(args.db)
     lang = _lang()
     if args.user_command == "list":
-        table = users.list_users(con)
+        with access.reading(args.db) as con:
+            table = users.list_users(con)
         print(table.to_string(index=False) if len(table) else t("users.cli.none", lang))
         return 0
+    password = _read_password(args) if args.user_command in ("add", "password") else None
+    with _writing(args, f"user {args.user_command}", args.name) as con:
+        _change_user(con, args, password, lang)
+    return 0
+
+
+def _change_user(con, args: argparse.Namespace, password: str | None, lang: str) -> None:
+    from crm.access import users
+
     if args.user_command == "add":
-        password = _read_password(args)
         users.add_user(con, args.name, args.role, password)
         _record(con, "user.add", {"name": args.name, "role": args.role})
         print(t("users.cli.added", lang, name=args.name, role=args.role))
@@ -195,25 +222,24 @@ def cmd_user(args: argparse.Namespace) -> int:
         _record(con, "user.remove", {"name": args.name})
         print(t("users.cli.removed", lang, name=args.name))
     else:
-        password = _read_password(args)
         users.set_password(con, args.name, password)
         _record(con, "user.password", {"name": args.name})
         print(t("users.cli.password_set", lang, name=args.name))
-    return 0
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
     from crm.access import privacy
     from crm.store import backups
 
-    con = db.connect(args.db)
-    if not db.scalar(con, "SELECT count(*) FROM customers WHERE customer_id = $id", {"id": args.customer_id}):
-        raise CRMInputError("privacy.error.unknown_customer", customer_id=args.customer_id)
-    _backup(con, args, "erase", {"customer_id": args.customer_id})
-    changed = privacy.erase_customer(con, args.customer_id)
-    scrubbed = backups.scrub_erasures(con, backups.backup_dir_for(args.db))
-    _record(con, "erase", {"customer_id": args.customer_id, **changed, "backup_files_scrubbed": scrubbed},
-            rows=sum(changed.values()))
+    with _writing(args, "erase", args.customer_id) as con:
+        if not db.scalar_in_transaction(con, "SELECT count(*) FROM customers WHERE customer_id = $id",
+                                        {"id": args.customer_id}):
+            raise CRMInputError("privacy.error.unknown_customer", customer_id=args.customer_id)
+        _backup(con, args, "erase", {"customer_id": args.customer_id})
+        changed = privacy.erase_customer(con, args.customer_id)
+        scrubbed = backups.scrub_erasures(con, backups.backup_dir_for(args.db))
+        _record(con, "erase", {"customer_id": args.customer_id, **changed, "backup_files_scrubbed": scrubbed},
+                rows=sum(changed.values()))
     print(t("privacy.cli.erased", _lang(), customer_id=args.customer_id))
     return 0
 
@@ -229,13 +255,13 @@ def cmd_backups(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from crm.store import backups
 
-    con = db.connect(args.db)
     directory = backups.backup_dir_for(args.db)
     if args.name not in set(backups.list_backups(directory)["name"]):
         raise CRMInputError("backups.error.unknown", name=args.name)
-    _backup(con, args, "restore", {"restoring": args.name})
-    backups.restore_backup(con, directory, args.name)
-    _record(con, "restore", {"name": args.name})
+    with _writing(args, "restore", args.name) as con:
+        _backup(con, args, "restore", {"restoring": args.name})
+        backups.restore_backup(con, directory, args.name)
+        _record(con, "restore", {"name": args.name})
     print(t("backups.restored", _lang(), name=args.name))
     return 0
 
@@ -243,8 +269,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def cmd_batches(args: argparse.Namespace) -> int:
     from crm.intake import imports
 
-    con = db.connect(args.db)
-    table = imports.list_batches(con).drop(columns=["mapping", "file_hash"])  # long; the page shows them
+    with access.reading(args.db) as con:
+        batches = imports.list_batches(con)
+    table = batches.drop(columns=["mapping", "file_hash"])  # long; the page shows them
     print(table.to_string(index=False))
     return 0
 
@@ -266,9 +293,9 @@ def cmd_segments(args: argparse.Namespace) -> int:
     from crm.export import write_table
     from crm.value.segments import customer_segments
 
-    con = db.connect(args.db)
-    filters = _analysis_filters(con, args)
-    table = customer_segments(con, filters, bins=args.bins, split=args.split, n_clusters=args.clusters)
+    with access.reading(args.db) as con:
+        filters = _analysis_filters(con, args)
+        table = customer_segments(con, filters, bins=args.bins, split=args.split, n_clusters=args.clusters)
     path = write_table(table, args.out, kinds={"monetary": "money"})  # no title row: the header is row 1
     print(t("segments.cli.written", _lang(), rows=len(table), file=str(path), start=filters.start,
             end=filters.end, as_of=filters.as_of))
@@ -292,10 +319,10 @@ def cmd_key_accounts(args: argparse.Namespace) -> int:
     from crm.value.key_accounts import select_key_accounts
 
     selection = _parse_top(args.top) if args.top is not None else {}
-    con = db.connect(args.db)
-    filters = _analysis_filters(con, args)
-    result = select_key_accounts(con, filters, by=args.by, min_revenue=args.min_revenue,
-                                 min_orders=args.min_orders, **selection)
+    with access.reading(args.db) as con:
+        filters = _analysis_filters(con, args)
+        result = select_key_accounts(con, filters, by=args.by, min_revenue=args.min_revenue,
+                                     min_orders=args.min_orders, **selection)
     money = ("revenue", "profit", "avg_order_value", "prev_revenue")
     path = write_table(result.table, args.out, kinds={**dict.fromkeys(money, "money"), "margin": "percent",
                                                       "change": "percent", "last_order_date": "date"})
@@ -384,10 +411,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_stdout() -> None:
+    """After a closed pipe: point stdout at /dev/null so the exit flush raises nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; the CLI's error boundary (exit statuses in the module docstring)."""
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        try:
+            return args.func(args)
+        finally:
+            access.release_idle()  # leave the file free for the next program at once
+    except DatabaseBusy as exc:
+        print(exc.message(_lang()), file=sys.stderr)
+        return 3
     except CRMInputError as exc:
         print(exc.message(_lang()), file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader of our output went away (`| head`): nothing left to say
+        _quiet_stdout()
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the boundary: anything else is a bug, logged with an incident id
+        if os.environ.get("CRM_DEBUG") == "1":
+            raise
+        incident = incidents.record(exc, f"cli {args.command}")
+        print(t("safety.error.cli", _lang(), incident=incident, log=str(incidents.log_path())), file=sys.stderr)
+        return 1

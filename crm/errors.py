@@ -7,6 +7,8 @@ the user's language with ``st.error`` and the CLI can print it and exit non-zero
 
 from __future__ import annotations
 
+from typing import Callable
+
 from crm.i18n import t
 
 
@@ -24,6 +26,50 @@ class CRMInputError(ValueError):
             self.values.setdefault("row", row)
         super().__init__(self.message("en"))
 
-    def message(self, lang: str) -> str:
-        """The message in `lang` ('zh' or 'en')."""
-        return t(self.key, lang, **self.values)
+    def message(self, lang: str, *, escape: Callable[[str], str] | None = None) -> str:
+        """The message in `lang` ('zh' or 'en').
+
+        `escape` is applied to every text value first (a file name, a column
+        header: text from the user), e.g. to show the message as Markdown.
+        """
+        values = self.values if escape is None else {
+            k: escape(v) if isinstance(v, str) else v for k, v in self.values.items()}
+        return t(self.key, lang, **values)
+
+
+class DatabaseBusy(CRMInputError):
+    """The database stayed held by another writer longer than the caller would wait.
+
+    `operation` is 'read' or 'write'; `holder` what holds it, as recorded by
+    `crm.store.access` ({who: 'cli' | 'app' | 'readers' | 'process', action,
+    detail, pid, since}) or None when unknown. The message names the holder in
+    the reader's language.
+    """
+
+    def __init__(self, operation: str, holder: dict | None = None):
+        self.operation = operation
+        self.holder = holder or {}
+        super().__init__(f"safety.busy.{operation}")
+
+    def message(self, lang: str, *, escape: Callable[[str], str] | None = None) -> str:
+        return t(self.key, lang, holder=describe_holder(self.holder, lang, escape=escape))
+
+
+def describe_holder(holder: dict | None, lang: str, *, escape: Callable[[str], str] | None = None) -> str:
+    """What holds the database, in `lang`: 'the command line is running import: orders.csv (pid 4242, …)'.
+
+    `escape` is applied to the recorded detail (a file name) and program name.
+    """
+    h = dict(holder or {})
+    if escape is not None:
+        h.update({k: escape(str(h[k])) for k in ("detail", "program") if h.get(k)})
+    who = h.get("who") or "unknown"
+    if who in ("cli", "app"):
+        action = t(f"safety.action.{h.get('action') or 'write'}", lang)
+        what = t("safety.action.with_detail", lang, action=action, detail=h["detail"]) if h.get("detail") else action
+        return t(f"safety.holder.{who}", lang, what=what, pid=h.get("pid") or "?", since=h.get("since") or "?")
+    if who == "process":
+        return t("safety.holder.process", lang, pid=h.get("pid") or "?", program=h.get("program") or "?")
+    if who == "readers":
+        return t("safety.holder.readers", lang)
+    return t("safety.holder.unknown", lang)

@@ -1,8 +1,15 @@
 """Tables to files people open in Excel: CSV (UTF-8 with BOM) and XLSX.
 
 Both are safe against spreadsheet formula injection (OWASP "CSV injection"):
-a text cell that starts with ``=``, ``+``, ``-``, ``@``, tab or carriage return
-is prefixed with a single quote so Excel shows it as text instead of running it.
+
+- CSV has no cell types, so a text cell that starts with ``=``, ``+``, ``-``,
+  ``@``, tab or carriage return is prefixed with a single quote, and Excel
+  shows it as text instead of running it.
+- XLSX has them: every text cell is written as a string cell (xlsxwriter's
+  ``write_string``, with ``strings_to_formulas`` and ``strings_to_urls`` off),
+  which Excel never evaluates, so the text stays exactly as stored, without
+  the apostrophe.
+
 Numbers (including negative ones) are left as numbers.
 """
 
@@ -67,11 +74,14 @@ def column_kinds(df: pd.DataFrame, kinds: dict[str, str] | None = None) -> dict[
     return out
 
 
-def clean(df: pd.DataFrame, kinds: dict[str, str] | None = None) -> pd.DataFrame:
-    """Rounded (declared money 2, percent 4, decimal 2 places; other floats 6), formula-safe, plain dates."""
+def clean(df: pd.DataFrame, kinds: dict[str, str] | None = None, *, neutralise_text: bool = True) -> pd.DataFrame:
+    """Rounded (declared money 2, percent 4, decimal 2 places; other floats 6), formula-safe, plain dates.
+
+    `neutralise_text=False` leaves text as stored, for XLSX, whose string cells Excel never runs.
+    """
     declared = dict(kinds or {})
     kinds = column_kinds(df, declared)
-    out = neutralise(df)
+    out = neutralise(df) if neutralise_text else df.copy()
     for column, kind in kinds.items():
         series = out[column]
         numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
@@ -96,7 +106,7 @@ def to_csv_bytes(df: pd.DataFrame, kinds: dict[str, str] | None = None) -> bytes
 
 def to_xlsx_bytes(df: pd.DataFrame, sheet_name: str = "data", *, title: str | None = None,
                   kinds: dict[str, str] | None = None) -> bytes:
-    """An XLSX workbook with one sheet; text never becomes a formula.
+    """An XLSX workbook with one sheet; text cells are strings as stored (no apostrophe), never formulas or links.
 
     With a `title`, row 1 holds it (page, filters, export date) and the header is
     row 2; the header stays frozen when scrolling. Columns get number formats by
@@ -105,7 +115,7 @@ def to_xlsx_bytes(df: pd.DataFrame, sheet_name: str = "data", *, title: str | No
     """
     buffer = io.BytesIO()
     kinds = column_kinds(df, kinds)
-    safe = clean(df, kinds)
+    safe = clean(df, kinds, neutralise_text=False)  # string cells are never evaluated
     for column, kind in kinds.items():  # dates as real Excel dates
         if kind in ("date", "month") and not pd.api.types.is_datetime64_any_dtype(safe[column]):
             safe[column] = pd.to_datetime(safe[column], errors="coerce")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 import pandas as pd
 
@@ -71,6 +72,40 @@ def relative_change(current: float | None, previous: float | None) -> float | No
     if _missing(current) or _missing(previous) or float(previous) == 0:
         return None
     return (float(current) - float(previous)) / abs(float(previous))
+
+
+_MARKDOWN_SPECIAL = {ord(c): "\\" + c for c in "\\`*_{}[]()<>#+-.!|~$:=@&\"'%^?;/,"}
+_ZWSP = "\u200b"
+_BARE_LINK = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]*:(?=//))|(?:\bwww(?=\.))|@")
+_LINE_BREAKS = {ord("\n"): " ", ord("\r"): " ", ord("\t"): " ", ord("\u2028"): " ", ord("\u2029"): " "}
+
+
+def escape_markdown(value: object) -> str:
+    """Stored text made inert for Streamlit's Markdown (st.markdown, subheader, caption, widget labels).
+
+    Every ASCII punctuation character gets a backslash (CommonMark renders
+    ``\\*`` as ``*``), so ``**bold**``, ``[x](http://…)``, ``![](…)``,
+    ``<img …>``, ``$math$`` and ``:red[…]`` show as the literal text; line
+    breaks become spaces (no headings, lists or tables). GitHub-style bare
+    links (``http://…``, ``www.…``, ``a@b.cn``) are found in the text after
+    escapes are undone, so a zero-width space goes after their ``:``, ``www``
+    and ``@`` (invisible, and no link). None shows as an empty string.
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = _BARE_LINK.sub(lambda m: m.group(0) + _ZWSP, str(value).translate(_LINE_BREAKS))
+    return text.translate(_MARKDOWN_SPECIAL)
+
+
+def escape_chart_text(value: object) -> object:
+    """Stored text made inert for Plotly labels, which render a little HTML (<a href>, <b>, <br>).
+
+    ``&``, ``<`` and ``>`` become entities, which Plotly shows as the characters.
+    Anything that is not a string is returned unchanged.
+    """
+    if not isinstance(value, str):
+        return value
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 # Percentages: one rule everywhere: one decimal ('12.3%'), in cards, tables, charts and exports (0.0%).

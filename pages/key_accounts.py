@@ -7,9 +7,10 @@ from crm.access import privacy
 from crm.periods import month_coverage
 from crm.value import customer360, key_accounts
 from crm.errors import CRMInputError
-from crm.formatting import format_date, format_money, format_number, format_percent
+from crm.formatting import escape_markdown, format_date, format_money, format_number, format_percent
 from ui import access
 from ui import components as ui
+from ui import guard
 from ui import privacy as contact_ui
 from ui import state
 from ui.cache import cached
@@ -106,7 +107,7 @@ with tab_list:
     rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
     if rows:
         st.session_state[state.KA_PICKED] = listing.iloc[rows[0]]["customer_id"]
-        st.caption(ctx.t("keyacc.picked", customer=listing.iloc[rows[0]]["customer_id"]))
+        st.caption(ctx.t("keyacc.picked", customer=escape_markdown(listing.iloc[rows[0]]["customer_id"])))
 
 with tab_alerts:
     c1, c2 = st.columns(2)
@@ -148,9 +149,9 @@ with tab_360:
         try:
             info = cached(customer360.profile, customer_id, f.as_of)
         except CRMInputError as exc:
-            st.error(exc.message(ctx.lang))
+            st.error(guard.error_text(exc, ctx.lang))
         else:
-            st.subheader(f"{info.get('name') or customer_id} · {customer_id}")
+            st.subheader(f"{escape_markdown(info.get('name') or customer_id)} · {escape_markdown(customer_id)}")
             if info.get("segment"):
                 st.badge(ctx.t(f"rfm.segment.{info['segment']}"), icon=":material/donut_large:", color="blue")
             p1, p2, p3, p4 = st.columns(4)
@@ -168,7 +169,8 @@ with tab_360:
                 ctx.t("keyacc.360.points"): format_number(info.get("points"), ctx.lang),
                 ctx.t("keyacc.col.open_complaints"): format_number(info.get("open_complaints"), ctx.lang),
             }
-            st.markdown(" · ".join(f"**{k}** {v if v not in (None, '') else '—'}" for k, v in details.items()))
+            st.markdown(" · ".join(f"**{k}** {escape_markdown(v) if v not in (None, '') else '—'}"
+                                   for k, v in details.items()))
             contact_ui.contact_details(ctx, customer_id, info.get("phone"), info.get("email"))
             left, right = st.columns([3, 2])
             with left:

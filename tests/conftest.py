@@ -36,3 +36,16 @@ def eight():
     con = segment_shops.connect_eight()
     yield con
     con.close()
+
+
+def connect_beside_app(path):
+    """A read-write connection to `path` from a test that also runs the app in this process.
+
+    DuckDB refuses a second connection to a file with another configuration, and
+    the app keeps an idle read-only one for a while (`crm.store.access`): let that
+    go first; the app reopens it, and sees the change through the version side file.
+    """
+    from crm.store import access, db
+
+    access.release_idle()
+    return db.connect(path)

@@ -20,7 +20,7 @@ from crm.access import audit, mode, roles, users
 from crm.errors import CRMInputError
 from crm.i18n import t
 from ui import state
-from ui.cache import connection, write_cursor
+from ui.cache import read_cursor, write_cursor
 
 CREATE_ADMIN = "python -m crm user add admin --role admin"
 FAILED_LOGIN_DELAY = 0.5  # seconds a wrong password costs, on top of the lockout after repeated failures
@@ -45,7 +45,8 @@ def session(lang: str) -> Session | None:
     stored = st.session_state.get(state.AUTH_USER)
     if not stored:
         return None
-    user = users.get_user(connection(), stored["name"])
+    with read_cursor() as con:
+        user = users.get_user(con, stored["name"])
     if user is None:  # removed since they signed in
         st.session_state.pop(state.AUTH_USER, None)
         return None
@@ -79,7 +80,9 @@ def login_page() -> None:
     lang = shell.language()
     shell.language_switch(lang)
     st.title(t("access.login.title", lang))
-    if users.admin_count(connection()) == 0:
+    with read_cursor() as con:
+        admins = users.admin_count(con)
+    if admins == 0:
         st.error(t("access.no_admin", lang), icon=":material/admin_panel_settings:")
         st.code(CREATE_ADMIN, language="bash")
         st.caption(t("access.no_admin.more", lang))

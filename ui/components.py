@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -23,7 +24,8 @@ import streamlit as st
 
 from crm import export
 from crm.access import privacy
-from crm.formatting import PERCENT_DECIMALS, dates_without_midnight, format_money, format_number, format_percent, money_ticks
+from crm.formatting import (PERCENT_DECIMALS, dates_without_midnight, escape_chart_text, format_money, format_number,
+                            format_percent, money_ticks)
 from crm.i18n import catalog
 from crm.periods import month_end
 from ui import access, state
@@ -208,8 +210,26 @@ def style_figure(fig: go.Figure, *, height: int = 360) -> go.Figure:
     return fig
 
 
+_TRACE_TEXT = ("x", "y", "labels", "parents", "ids", "text", "hovertext", "customdata", "name")
+
+
+def _inert_labels(fig: go.Figure) -> go.Figure:
+    """Stored text in a figure's traces with HTML made inert (Plotly renders <a href>, <b> in labels)."""
+    for trace in fig.data:
+        for attr in _TRACE_TEXT:
+            value = trace[attr] if attr in trace else None
+            if isinstance(value, str):
+                trace[attr] = escape_chart_text(value)
+            elif isinstance(value, (tuple, list, np.ndarray)) and len(value):
+                array = np.asarray(value, dtype=object)
+                if any(isinstance(v, str) for v in array.flat):
+                    trace[attr] = np.vectorize(escape_chart_text, otypes=[object])(array)
+    return fig
+
+
 def chart(fig: go.Figure, key: str) -> None:
-    """Draw a Plotly figure full-width; its toolbar downloads a PNG."""
+    """Draw a Plotly figure full-width; its toolbar downloads a PNG. Text from the data shows literally."""
+    _inert_labels(fig)
     st.plotly_chart(
         fig, key=key, width="stretch",
         config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}},

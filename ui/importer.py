@@ -11,10 +11,10 @@ import streamlit as st
 from crm.intake import demo, imports
 from crm.store import db
 from crm.errors import CRMInputError
-from crm.formatting import format_number, format_percent
+from crm.formatting import escape_markdown, format_number, format_percent
 from ui import access, backups
 from ui import components as ui
-from ui import state
+from ui import guard, state
 from ui.cache import cached, cached_pure, write_cursor
 from ui.labels import as_label, field_label
 from ui.shell import PageContext
@@ -28,7 +28,7 @@ def _read_columns(ctx: PageContext, name: str, data: bytes) -> list[str] | None:
     try:
         return list(cached_pure(imports.read_table, data, name).columns)
     except CRMInputError as exc:
-        st.error(exc.message(ctx.lang), icon=":material/error:")
+        st.error(guard.error_text(exc, ctx.lang), icon=":material/error:")
         return None
 
 
@@ -51,7 +51,7 @@ def _mapping_editor(ctx: PageContext, kind: str, columns: list[str], file_key: s
         for i, column in enumerate(columns):
             default = suggested.get(column, IGNORE)
             mapping[column] = grid[i % 3].selectbox(
-                column, fields, index=fields.index(default), format_func=label,
+                escape_markdown(column), fields, index=fields.index(default), format_func=label,
                 key=f"{state.IMPORT_MAPPING}.{file_key}.{kind}.{i}",
             )
     return mapping
@@ -69,7 +69,7 @@ def import_flow(ctx: PageContext, kind: str, name: str, data: bytes) -> None:
         with st.spinner(ctx.t("data.import.validating")):
             plan = cached(imports.prepare_import, data, name, kind, mapping)
     except CRMInputError as exc:
-        st.error(exc.message(ctx.lang), icon=":material/error:")
+        st.error(guard.error_text(exc, ctx.lang), icon=":material/error:")
         return
 
     st.subheader(ctx.t("data.import.report"))
@@ -107,10 +107,12 @@ def import_flow(ctx: PageContext, kind: str, name: str, data: bytes) -> None:
     if st.button(ctx.t("data.import.commit", count=format_number(plan.rows_accepted, ctx.lang)), type="primary",
                  disabled=disabled, key="data.import.commit", icon=":material/file_upload:"):
         try:
-            with st.spinner(ctx.t("data.import.committing")), write_cursor() as cur:
+            with guard.write_notice(ctx.lang, "safety.wait.import") as on_wait, \
+                    st.spinner(ctx.t("data.import.committing")), \
+                    write_cursor(action="import", detail=name, on_wait=on_wait) as cur:
                 result = imports.commit_import(cur, plan)
         except CRMInputError as exc:
-            st.error(exc.message(ctx.lang), icon=":material/error:")
+            st.error(guard.error_text(exc, ctx.lang), icon=":material/error:")
             return
         access.record("import", {"kind": kind, "file": name, "batch": result.batch_id,
                                  "skipped_duplicate_file": result.skipped_duplicate_file},
@@ -165,13 +167,14 @@ def batches(ctx: PageContext) -> None:
     if right.button(ctx.t("data.batches.undo.button"), disabled=not confirm, key="data.batches.undo.button",
                     icon=":material/undo:"):
         try:
-            with write_cursor() as cur:
+            with write_cursor(action="undo", detail=f"#{int(batch_id)}") as cur:
                 imports.check_undo(cur, int(batch_id))  # a refused undo writes no backup
             backups.before("undo", {"batch": int(batch_id)})
-            with st.spinner(ctx.t("data.batches.undoing")), write_cursor() as cur:
+            with guard.write_notice(ctx.lang) as on_wait, st.spinner(ctx.t("data.batches.undoing")), \
+                    write_cursor(action="undo", detail=f"#{int(batch_id)}", on_wait=on_wait) as cur:
                 imports.undo_batch(cur, int(batch_id))
         except CRMInputError as exc:
-            st.error(exc.message(ctx.lang), icon=":material/error:")
+            st.error(guard.error_text(exc, ctx.lang), icon=":material/error:")
             return
         access.record("undo", {"batch": int(batch_id)})
         st.session_state[state.IMPORT_RESULT] = ("undo", int(batch_id))
@@ -231,17 +234,22 @@ def demo_builder(ctx: PageContext) -> None:
         confirm = st.checkbox(ctx.t("data.demo.confirm"), key="data.demo.confirm")
     if st.button(ctx.t("data.demo.button"), disabled=not confirm, key="data.demo.button", icon=":material/auto_awesome:"):
         try:
-            with write_cursor() as cur:
+            with write_cursor(action="demo") as cur:
                 demo.require_replace_confirmation(cur, typed)
         except CRMInputError as exc:
-            st.error(exc.message(ctx.lang), icon=":material/error:")
+            st.error(guard.error_text(exc, ctx.lang), icon=":material/error:")
             return
         if cached(db.table_counts).get("customers", 0):  # nothing to back up in an empty database
             backups.before("demo", {"imported_batches": imported})
         bar = st.progress(0.0, text=ctx.t("data.demo.running"))
-        with write_cursor() as cur:
-            summary = demo.build_demo(cur, customers=int(customers), seed=int(seed),
-                                      progress=lambda message, fraction: bar.progress(min(fraction, 1.0), text=message))
+        try:
+            with guard.write_notice(ctx.lang) as on_wait, write_cursor(action="demo", on_wait=on_wait) as cur:
+                summary = demo.build_demo(cur, customers=int(customers), seed=int(seed),
+                                          progress=lambda message, fraction: bar.progress(min(fraction, 1.0), text=message))
+        except CRMInputError as exc:
+            bar.empty()
+            st.error(guard.error_text(exc, ctx.lang), icon=":material/error:")
+            return
         bar.empty()
         access.record("demo", {"customers": int(customers), "seed": int(seed), "replaced_batches": imported},
                       rows=summary["customers"])

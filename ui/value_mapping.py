@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from crm.formatting import format_number
+from crm.formatting import escape_markdown, format_number
 from crm.intake import imports, templates, vocabulary
 from ui import state
 from ui.cache import cached
@@ -64,8 +64,9 @@ def values_editor(ctx: PageContext, plan: imports.ImportPlan, file_key: str) -> 
 
                 cell = grid[i % 2]
                 picked = cell.selectbox(
-                    ctx.t("data.values.label.one", value=value) if count == 1
-                    else ctx.t("data.values.label", value=value, rows=format_number(count, ctx.lang)), options,
+                    ctx.t("data.values.label.one", value=escape_markdown(value)) if count == 1
+                    else ctx.t("data.values.label", value=escape_markdown(value), rows=format_number(count, ctx.lang)),
+                    options,
                     index=options.index(default), format_func=label,
                     key=f"{state.IMPORT_VALUES}.{file_key}.{plan.kind}.{dimension}.{value}",
                 )

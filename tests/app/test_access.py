@@ -8,6 +8,8 @@ demo database with one user per role.
 import shutil
 
 import pytest
+
+from tests.conftest import connect_beside_app
 from streamlit.testing.v1 import AppTest
 
 from crm.access import audit, privacy, users
@@ -25,7 +27,7 @@ ROLES = {"root": "admin", "ana": "analyst", "vic": "viewer"}
 def users_db(demo_db, tmp_path_factory):
     path = tmp_path_factory.mktemp("access") / "crm.duckdb"
     shutil.copy(demo_db, path)
-    con = db.connect(path)
+    con = connect_beside_app(path)
     for name, role in ROLES.items():
         users.add_user(con, name, role, PASSWORDS[name])
     con.close()
@@ -33,7 +35,7 @@ def users_db(demo_db, tmp_path_factory):
 
 
 def events(path, action):
-    con = db.connect(path)
+    con = connect_beside_app(path)
     try:
         return audit.list_events(con, actions=(action,))
     finally:
@@ -69,7 +71,7 @@ def open_as(path, lang, name, monkeypatch, page=None) -> AppTest:
 
 
 def customer_contact(path, customer_id):
-    con = db.connect(path)
+    con = connect_beside_app(path)
     try:
         row = db.query(con, "SELECT phone, email FROM customers WHERE customer_id = ?", [customer_id]).iloc[0]
         return row["phone"], row["email"]
@@ -179,7 +181,7 @@ def own_db(users_db, tmp_path):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_admin_erases_a_customer_from_the_360(own_db, lang, monkeypatch):
-    con = db.connect(own_db)
+    con = connect_beside_app(own_db)
     revenue = db.scalar(con, "SELECT sum(revenue) FROM customer_features")
     con.close()
     at = open_as(own_db, lang, "root", monkeypatch, page="pages/key_accounts.py")
@@ -189,7 +191,7 @@ def test_admin_erases_a_customer_from_the_360(own_db, lang, monkeypatch):
     at.button(key="ka.360.erase.button").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert t("privacy.erased", lang, customer_id=customer_id) in [s.value for s in at.success]
-    con = db.connect(own_db)
+    con = connect_beside_app(own_db)
     try:
         row = db.query(con, "SELECT name, phone, email FROM customers WHERE customer_id = ?", [customer_id])
         assert row.isna().all(axis=None)
@@ -207,7 +209,7 @@ def test_admin_erases_a_customer_from_the_360(own_db, lang, monkeypatch):
 def test_demo_rebuild_over_imported_data_needs_the_typed_word(own_db, lang, monkeypatch):
     from crm.intake import imports
 
-    con = db.connect(own_db)
+    con = connect_beside_app(own_db)
     imports.commit_import(con, imports.prepare_import(con, b"customer_id,name\nNEW1,x\n", "c.csv", "customers"))
     con.close()
     at = open_as(own_db, lang, "root", monkeypatch, page="pages/data.py")
@@ -223,7 +225,7 @@ def test_admin_undo_writes_a_backup_and_is_recorded(own_db, monkeypatch):
     from crm.intake import imports
     from crm.store import backups
 
-    con = db.connect(own_db)
+    con = connect_beside_app(own_db)
     imports.commit_import(con, imports.prepare_import(con, b"customer_id,name\nNEW1,x\n", "c.csv", "customers"))
     con.close()
     at = open_as(own_db, "en", "root", monkeypatch, page="pages/data.py")
@@ -233,7 +235,7 @@ def test_admin_undo_writes_a_backup_and_is_recorded(own_db, monkeypatch):
     assert t("data.batches.undone", "en", batch=1) in [s.value for s in at.success]
     listed = backups.list_backups(backups.backup_dir_for(own_db))
     assert listed[["reason", "customers"]].values.tolist() == [["undo", 1501]]
-    con = db.connect(own_db)
+    con = connect_beside_app(own_db)
     try:
         assert db.scalar(con, "SELECT count(*) FROM customers WHERE customer_id = 'NEW1'") == 0
         assert audit.list_events(con, actions=("undo", "backup"))["action"].tolist() == ["undo", "backup"]

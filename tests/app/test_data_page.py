@@ -7,7 +7,8 @@ import pandas as pd
 
 import pytest
 
-from crm.store import db
+from crm.store import access, db
+from crm.formatting import escape_markdown
 from crm.i18n import t
 from ui.labels import as_label
 from tests.fixtures.small_shop import build
@@ -26,11 +27,8 @@ def shop_db(tmp_path):
 
 
 def order_count(path) -> int:
-    con = db.connect(path)  # same process and configuration as the app's connection
-    try:
+    with access.reading(path) as con:  # as the app reads: shares its read-only connection
         return db.table_counts(con)["orders"]
-    finally:
-        con.close()
 
 
 def metric(at, key: str, lang: str) -> str:
@@ -85,7 +83,8 @@ def test_import_reimport_and_undo(open_app, shop_db, lang):
 def test_bad_files_get_a_message_in_the_language(open_app, shop_db, lang):
     at = open_app(lang, page="pages/data.py", db=shop_db)
     upload(at, "empty.csv", b"")
-    assert at.error[0].value == t("imports.error.empty_file", lang, file="empty.csv")
+    # the file name is the user's text: Markdown-escaped, so it renders as "empty.csv" and nothing else
+    assert at.error[0].value == t("imports.error.empty_file", lang, file=escape_markdown("empty.csv"))
     upload(at, "rows.csv", "会员ID,下单时间,实付金额\nA,2024-01-02,-5\nA,2024-13-40,5\nB,2024-01-03,abc\n".encode())
     assert metric(at, "data.import.rows_rejected", lang) == "3"
     assert at.button(key="data.import.commit").disabled

@@ -4,7 +4,7 @@ channel values lists them with row counts and a select each; choices are importe
 import pytest
 
 from crm.i18n import t
-from crm.store import db
+from crm.store import access
 from tests.app.test_data_page import LANGS, shop_db, upload  # noqa: F401 - shop_db is a fixture
 
 
@@ -16,11 +16,8 @@ UNKNOWN_VALUES = (
 
 
 def stored(path, sql: str) -> list[tuple]:
-    con = db.connect(path)
-    try:
+    with access.reading(path) as con:  # as the app reads: shares its read-only connection
         return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.mark.parametrize("lang", LANGS)

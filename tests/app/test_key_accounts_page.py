@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from crm.store import db
+from crm.store import access, db
 from crm.value import key_accounts
 from crm.store.filters import Filters
 from crm.formatting import format_percent
@@ -37,12 +37,9 @@ def metric(at, key, lang):
 def test_top_share_selection_matches_crm(open_app, demo_db, lang):
     at = open_app(lang, page="pages/key_accounts.py")
     assert at.title[0].value == t("keyacc.title", lang)
-    con = db.connect(demo_db)
-    try:
+    with access.reading(demo_db) as con:  # as the app reads
         expected = key_accounts.select_key_accounts(con, filters_of(at), by="revenue", top_share=0.05)
         top50 = key_accounts.select_key_accounts(con, filters_of(at), by="revenue", top_n=50)
-    finally:
-        con.close()
     assert metric(at, "keyacc.metric.accounts", lang) == f"{expected.customers:,}"
     assert metric(at, "keyacc.metric.revenue_share", lang) == format_percent(expected.revenue_share)
     shown = listing(at, lang)
@@ -68,11 +65,8 @@ def test_customer_360(open_app, lang):
 def test_customer_360_tickets_are_translated(open_app, demo_db, lang):
     at = open_app(lang, page="pages/key_accounts.py")
     listed = listing(at, lang)[t("keyacc.col.customer_id", lang)].tolist()
-    con = db.connect(demo_db)
-    try:
+    with access.reading(demo_db) as con:  # as the app reads
         with_tickets = set(db.query(con, "SELECT DISTINCT customer_id FROM tickets")["customer_id"])
-    finally:
-        con.close()
     customer = next(c for c in listed if c in with_tickets)
     at.selectbox(key="ka.360.customer").set_value(customer).run()
     tickets = next(d.value for d in at.dataframe if t("keyacc.360.col.ticket_id", lang) in d.value.columns)
@@ -106,11 +100,8 @@ def test_sidebar_filter_changes_key_accounts(open_app, demo_db, lang):
     at.multiselect(key="crm.filter.categories").select("美妆").run()
     f = filters_of(at)
     f = Filters(start=f.start, end=f.end, as_of=f.as_of, categories=("美妆",))
-    con = db.connect(demo_db)
-    try:
+    with access.reading(demo_db) as con:  # as the app reads
         expected = key_accounts.select_key_accounts(con, f, by="revenue", top_share=0.05)
-    finally:
-        con.close()
     after = metric(at, "keyacc.metric.accounts", lang)
     assert after != before
     assert after == f"{expected.customers:,}"

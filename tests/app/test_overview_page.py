@@ -4,7 +4,9 @@ import datetime as dt
 
 import pytest
 
-from crm.store import db
+from tests.conftest import connect_beside_app
+
+from crm.store import access, db
 from crm.value import overview
 from crm.store.filters import Filters
 from crm.i18n import t
@@ -15,11 +17,8 @@ LANGS = ["zh", "en"]
 
 
 def expected(demo_db, filters: Filters, metric: str, lang: str) -> str:
-    con = db.connect(demo_db)  # same process as the app: same configuration
-    try:
+    with access.reading(demo_db) as con:  # as the app reads
         row = overview.compute_kpis(con, filters).set_index("metric").loc[metric]
-    finally:
-        con.close()
     return format_metric(metric, row["current"], lang)
 
 
@@ -104,7 +103,7 @@ def test_only_the_open_breakdown_tab_is_drawn(open_app, demo_db, lang):
     at = open_app(lang)
     assert len(at.get("plotly_chart")) == 3  # the two monthly trends and the open tab's chart
     f = shown_filters(at)
-    con = db.connect(demo_db)
+    con = connect_beside_app(demo_db)
     try:
         by_channel = overview.breakdown(con, f, "channel")
         by_category = overview.breakdown(con, f, "category")
@@ -131,7 +130,7 @@ def test_empty_filters_show_help(open_app):
 @pytest.mark.parametrize("lang", LANGS)
 def test_empty_database_points_to_data_page(open_app, tmp_path, lang):
     empty = tmp_path / "empty.duckdb"
-    db.connect(empty).close()
+    connect_beside_app(empty).close()
     at = open_app(lang, db=empty)
     assert at.warning[0].value == t("common.empty.no_data", lang)
 

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from crm.store import db
+from crm.store import access, db
 from crm.value import rfm
 from crm.store.filters import Filters
 from crm.i18n import t
@@ -20,11 +20,8 @@ def filters_of(at) -> Filters:
 
 
 def expected_rfm(demo_db, filters, **kw):
-    con = db.connect(demo_db)
-    try:
+    with access.reading(demo_db) as con:  # as the app reads
         return rfm.compute_rfm(con, filters, **kw)
-    finally:
-        con.close()
 
 
 # AppTest does not expose a display-only dataframe's key: find each table by a column it alone has.

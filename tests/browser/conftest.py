@@ -51,13 +51,18 @@ def browser_db(tmp_path_factory):
 
 @contextmanager
 def running_server(db_path: Path, **env_extra: str) -> Iterator[str]:
-    """`streamlit run app.py` on a free loopback port against `db_path`; yields its base URL."""
+    """`streamlit run app.py` on a free loopback port against `db_path`; yields its base URL.
+
+    The server's output goes to a file (a pipe nobody reads would block it once full)."""
+    _skip_unless_browser_tests()
     port = _free_port()
     env = {**os.environ, "CRM_DB": str(db_path), **env_extra}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = open(ARTIFACTS / f"server-{port}.log", "w+b")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -70,7 +75,8 @@ def running_server(db_path: Path, **env_extra: str) -> Iterator[str]:
             time.sleep(0.3)
     else:
         proc.kill()
-        pytest.fail("streamlit did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
+        log.seek(0)
+        pytest.fail("streamlit did not start: " + log.read().decode(errors="replace")[-2000:])
     try:
         yield url
     finally:
@@ -79,6 +85,7 @@ def running_server(db_path: Path, **env_extra: str) -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 def _skip_unless_browser_tests() -> None:

@@ -31,12 +31,16 @@ def test_csv_has_bom_and_chinese():
 def test_xlsx_round_trip_keeps_text_as_text():
     data = export.to_xlsx_bytes(frame(), sheet_name="客户")
     back = pd.read_excel(io.BytesIO(data), sheet_name="客户")
-    assert back["name"].iloc[0] == "'=HYPERLINK(\"http://x\")"
+    assert back["name"].iloc[0] == "=HYPERLINK(\"http://x\")"  # as stored: no visible apostrophe
     assert back["amount"].iloc[1] == -2.0
     import openpyxl
 
     wb = openpyxl.load_workbook(io.BytesIO(data))
-    assert wb["客户"]["A2"].data_type == "s"  # a string cell, not a formula
+    sheet = wb["客户"]
+    names = [sheet.cell(row=r, column=1) for r in range(2, 8)]
+    assert [c.value for c in names] == ["=HYPERLINK(\"http://x\")", "+1+1", "-2", "@SUM(A1)", "张三", "\tTAB"]
+    assert {c.data_type for c in names} == {"s"}  # string cells: Excel shows them, never runs them
+    assert not sheet._hyperlinks
 
 
 def test_write_table_by_extension(tmp_path):

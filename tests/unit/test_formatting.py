@@ -43,6 +43,34 @@ def test_relative_change():
     assert relative_change(None, 3) is None
 
 
+def test_escape_markdown_makes_every_markup_literal():
+    from crm.formatting import escape_markdown
+
+    hostile = "**bold** [x](http://127.0.0.1:9/x) ![](http://h/p.png) <img src=x onerror=alert(1)>\n# h $x$"
+    escaped = escape_markdown(hostile)
+    assert escaped == (
+        "\\*\\*bold\\*\\* \\[x\\]\\(http\\:\u200b\\/\\/127\\.0\\.0\\.1\\:9\\/x\\) "
+        "\\!\\[\\]\\(http\\:\u200b\\/\\/h\\/p\\.png\\) "
+        "\\<img src\\=x onerror\\=alert\\(1\\)\\> \\# h \\$x\\$"
+    )
+    # every special character is escaped, so removing the backslashes gives the text back (newline → space)
+    assert escaped.replace("\\", "").replace("\u200b", "") == hostile.replace("\n", " ")
+    # bare links are broken by an invisible zero-width space (GFM links them after escapes are undone)
+    assert escape_markdown("www.x.cn a@b.cn") == "www\u200b\\.x\\.cn a\\@\u200bb\\.cn"
+    assert escape_markdown("张三 广东") == "张三 广东"
+    assert escape_markdown(None) == ""
+    assert escape_markdown(float("nan")) == ""
+    assert escape_markdown(12.5) == r"12\.5"
+
+
+def test_escape_chart_text_turns_html_into_entities():
+    from crm.formatting import escape_chart_text
+
+    assert escape_chart_text('<a href="http://h">x</a> & <b>') == '&lt;a href="http://h"&gt;x&lt;/a&gt; &amp; &lt;b&gt;'
+    assert escape_chart_text(3) == 3
+    assert escape_chart_text(None) is None
+
+
 def test_money_ticks_in_wan_and_yi():
     values, texts = money_ticks(0, 48_453_600, "zh")
     assert values == [0, 10_000_000, 20_000_000, 30_000_000, 40_000_000, 50_000_000]
