@@ -10,6 +10,20 @@ from __future__ import annotations
 from crm.i18n import t
 
 
+class Translated:
+    """A message value shown in the message's language: translation keys joined as a list
+    ('客户编号、订单日期' / 'customer ID, order date'), e.g. field names in a message."""
+
+    def __init__(self, *keys: str):
+        self.keys = keys
+
+    def render(self, lang: str) -> str:
+        return ("、" if lang == "zh" else ", ").join(t(key, lang) for key in self.keys)
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+
 class CRMInputError(ValueError):
     """Bad input from a user: a file, a mapping, a parameter."""
 
@@ -26,4 +40,5 @@ class CRMInputError(ValueError):
 
     def message(self, lang: str) -> str:
         """The message in `lang` ('zh' or 'en')."""
-        return t(self.key, lang, **self.values)
+        values = {k: v.render(lang) if isinstance(v, Translated) else v for k, v in self.values.items()}
+        return t(self.key, lang, **values)
