@@ -15,6 +15,7 @@ from pathlib import Path
 from crm.store import db
 from crm.errors import CRMInputError
 from crm.i18n import normalise_language, t
+from crm.intake.fileformats import DECIMAL_MARKS, ENCODINGS
 
 
 def _lang() -> str:
@@ -63,6 +64,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     from crm.intake import imports
 
     path = Path(args.file)
+    if path.is_dir():
+        raise CRMInputError("imports.error.is_directory", file=str(path))
     if not path.is_file():
         raise CRMInputError("imports.error.file_not_found", file=str(path))
     size = path.stat().st_size
@@ -72,6 +75,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     con = db.connect(args.db)
     plan = imports.prepare_import(
         con, path.read_bytes(), path.name, args.kind, mapping=_parse_map(args.map) or None,
+        encoding=args.encoding, sheet=args.sheet, decimal=args.decimal,
     )
     print(imports.format_report(plan, _lang()))
     if args.rejected_out and len(plan.rejected):
@@ -176,6 +180,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--map", action="append", metavar="SOURCE=TARGET", help="column mapping, repeatable")
     p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
     p.add_argument("--rejected-out", metavar="FILE", help="write rejected rows to this CSV")
+    p.add_argument("--encoding", choices=ENCODINGS, default=None, help="text encoding of a CSV (default: detected)")
+    p.add_argument("--sheet", default=None, help="Excel sheet to read (default: the one with the data)")
+    p.add_argument("--decimal", choices=DECIMAL_MARKS, default=None,
+                   help="decimal mark of amounts: . (1,234.50) or , (1.234,50) (default: detected)")
 
     p = add("undo", cmd_undo, "undo an import batch")
     p.add_argument("batch_id", type=int)

@@ -1194,6 +1194,7 @@ def format_report(plan: ImportPlan, lang: str) -> str:
         t("imports.report.summary", lang, file=plan.file_name, kind=t(f"imports.kind.{plan.kind}", lang),
           total=plan.rows_total, accepted=plan.rows_accepted, rejected=plan.rows_rejected),
         t("imports.report.mapping", lang, mapping=", ".join(f"{s} → {f}" for s, f in plan.mapping.items())),
+        t("imports.report.read_as", lang, details=describe_source(plan.source, lang)),
     ]
     if plan.updates:
         lines.append(t("imports.report.updates", lang, count=plan.updates))
@@ -1215,6 +1216,25 @@ def format_report(plan: ImportPlan, lang: str) -> str:
         if plan.rows_rejected > _REPORT_EXAMPLES:
             lines.append(t("imports.report.more_rejected", lang, count=plan.rows_rejected - _REPORT_EXAMPLES))
     return "\n".join(lines)
+
+
+def describe_source(source: dict, lang: str) -> str:
+    """How a file was read, in `lang`: format, encoding, separator, sheet, decimal mark, NULs removed."""
+    parts = []
+    if source.get("format"):
+        parts.append(t(f"imports.source.format.{source['format']}", lang))
+    if source.get("encoding"):
+        parts.append(t("imports.source.encoding", lang, encoding=source["encoding"].upper()))
+    if source.get("delimiter"):
+        name = "tab" if source["delimiter"] == "\t" else source["delimiter"]
+        parts.append(t("imports.source.delimiter", lang, delimiter=t(f"imports.source.delimiter.{name}", lang)))
+    if source.get("sheet"):
+        parts.append(t("imports.source.sheet", lang, sheet=source["sheet"], count=len(source.get("sheets", ()))))
+    if source.get("decimal"):
+        parts.append(t("imports.source.decimal." + ("comma" if source["decimal"] == "," else "point"), lang))
+    if source.get("nul_removed"):
+        parts.append(t("imports.source.nul_removed", lang, count=source["nul_removed"]))
+    return ("；" if lang == "zh" else "; ").join(parts)
 
 
 def format_result(result: ImportResult, lang: str) -> str:
