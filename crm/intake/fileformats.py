@@ -258,6 +258,9 @@ def detect_and_decode(data: bytes, file_name: str = "", encoding: str | None = N
         return _decode_as(data, file_name, encoding), encoding
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return _decode_as(data, file_name, "utf-16"), "utf-16"
+    without_bom = _utf16_without_bom(data)
+    if without_bom:
+        return _decode_as(data, file_name, without_bom), "utf-16"
     body = data[len(_BOM_UTF8):] if data.startswith(_BOM_UTF8) else data
     try:
         body.decode("utf-8")
@@ -272,6 +275,21 @@ def detect_and_decode(data: bytes, file_name: str = "", encoding: str | None = N
     if guess is None:
         raise CRMInputError("imports.error.not_a_table", file=file_name)
     return _decode_as(data, file_name, guess), guess
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le' / 'utf-16-be' when the NULs of the sample sit at alternate bytes (UTF-16 text
+    saved without a BOM); None otherwise (stray NULs are removed after decoding)."""
+    sample = data[:_SNIFF_BYTES]
+    arr = np.frombuffer(sample[: len(sample) // 2 * 2], dtype=np.uint8).reshape(-1, 2)
+    if len(arr) < 2:
+        return None
+    zero_odd, zero_even = int((arr[:, 1] == 0).sum()), int((arr[:, 0] == 0).sum())
+    if zero_odd > 0.3 * len(arr) and zero_even < 0.02 * len(arr):
+        return "utf-16-le"
+    if zero_even > 0.3 * len(arr) and zero_odd < 0.02 * len(arr):
+        return "utf-16-be"
+    return None
 
 
 def _decode_as(data: bytes, file_name: str, encoding: str) -> bytes:
@@ -366,10 +384,6 @@ def _unique_names(names: list[str]) -> list[str]:
 
 
 def _read_csv(data: bytes, file_name: str, encoding: str | None = None) -> RawTable:
-    if data.count(b"\x00", 0, _SNIFF_BYTES) > min(len(data), _SNIFF_BYTES) // 10 and not data.startswith(
-        (b"\xff\xfe", b"\xfe\xff")
-    ) and encoding is None:
-        raise CRMInputError("imports.error.not_a_table", file=file_name)  # binary, or UTF-16 without BOM
     text, used = detect_and_decode(data, file_name, encoding)
     nul = text.count(b"\x00")
     if nul:

@@ -713,7 +713,7 @@ def resolve_mapping(columns: list[str], kind: str, mapping: dict | None) -> dict
     taken = set(explicit.values())
     resolved = dict(explicit)
     _refuse_ambiguous_suggestions(columns, kind, set(explicit) | ignored, taken)
-    for source, target in suggest_mapping(columns, kind).items():
+    for source, target in candidate_mapping(columns, kind).items():
         if source in explicit or source in ignored or target in taken:
             continue
         resolved[source] = target
