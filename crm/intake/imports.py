@@ -785,7 +785,8 @@ def prepare_import(
     stage = _stage_table(raw, kind, used)
     _refuse_year_only_dates(stage, kind, used)
     source_info = dict(raw.info)
-    source_info["decimal"] = decimal or _decimal_mark(stage, kind, used)
+    if _MONEY_FIELDS[kind]:
+        source_info["decimal"] = decimal or _decimal_mark(stage, kind, used)
     cur = con.cursor()
     try:
         for macro in _MACROS:
