@@ -723,6 +723,7 @@ def test_format_report_and_result(shop):
     assert imports.format_report(plan, "en").splitlines() == [
         "File orders.csv (orders): 3 rows, 2 can be imported, 1 rejected.",
         "Column mapping: 订单编号 → order_id, 会员ID → customer_id, 下单时间 → order_date, 实付金额 → amount",
+        "Read as: text (CSV); encoding UTF-8; separator comma; decimal point (1,234.50)",
         "1 of them will update existing records.",
         "1 unknown customer IDs will be created as placeholder customers.",
         "Rejected rows by reason:",
