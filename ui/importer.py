@@ -38,6 +38,9 @@ def _reading_options(ctx: PageContext, kind: str, name: str, data: bytes, file_k
     sheet = st.session_state.get(keys[state.IMPORT_SHEET]) or None
     with st.spinner(ctx.t("data.import.reading")):
         described = _describe(ctx, name, data, encoding, sheet)
+    sheets = (described or {}).get("sheets") or []
+    if not (is_text or len(sheets) > 1 or kind == "orders"):
+        return described, encoding, sheet, None
     with st.expander(ctx.t("data.import.options"), expanded=described is None and is_text):
         st.caption(ctx.t("data.import.options.help"))
         cols = st.columns(3)
@@ -48,7 +51,6 @@ def _reading_options(ctx: PageContext, kind: str, name: str, data: bytes, file_k
                 format_func=lambda e: f"{ctx.t('data.import.encoding.auto')} {detected.upper()}".strip()
                 if e == DETECT else e.upper(),
             )
-        sheets = (described or {}).get("sheets") or []
         if len(sheets) > 1:
             cols[1].selectbox(ctx.t("data.import.sheet"), sheets, index=sheets.index(described["sheet"]),
                               key=keys[state.IMPORT_SHEET])

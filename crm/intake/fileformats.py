@@ -167,15 +167,16 @@ def read_raw(
     else:
         raw = _read_csv(data, file_name, encoding)
     if len(raw.columns) > MAX_COLUMNS:
-        raise CRMInputError("imports.error.too_many_columns", file=file_name, count=len(raw.columns),
-                            limit=MAX_COLUMNS)
+        raise CRMInputError("imports.error.too_many_columns", file=file_name, count=f"{len(raw.columns):,}",
+                            limit=f"{MAX_COLUMNS:,}")
     raw = _remove_nul(raw)
     _check_cell_lengths(raw, file_name)
     raw = _drop_blank_rows(raw)
     if raw.table.num_rows == 0:
         raise CRMInputError("imports.error.no_rows", file=file_name)
     if raw.table.num_rows > MAX_ROWS:
-        raise CRMInputError("imports.error.too_many_rows", file=file_name, count=raw.table.num_rows, limit=MAX_ROWS)
+        raise CRMInputError("imports.error.too_many_rows", file=file_name, count=f"{raw.table.num_rows:,}",
+                            limit=f"{MAX_ROWS:,}")
     return raw
 
 
@@ -214,7 +215,7 @@ def _check_cell_lengths(raw: RawTable, file_name: str) -> None:
             at = pc.index(lengths, longest).as_py()
             raise CRMInputError(
                 "imports.error.cell_too_long", file=file_name, row=int(raw.table.column(ROW_NUMBER)[at].as_py()),
-                column=column, length=longest, limit=MAX_CELL_CHARS,
+                column=column, length=f"{longest:,}", limit=f"{MAX_CELL_CHARS:,}",
             )
 
 
@@ -407,12 +408,13 @@ def _parse_csv_text(text: bytes, file_name: str) -> RawTable:
         raise CRMInputError("imports.error.no_rows", file=file_name)
     starts, ends, lines, fields, quoted_newlines = scan
     if len(starts) - 1 > MAX_ROWS:
-        raise CRMInputError("imports.error.too_many_rows", file=file_name, count=len(starts) - 1, limit=MAX_ROWS)
+        raise CRMInputError("imports.error.too_many_rows", file=file_name, count=f"{len(starts) - 1:,}",
+                            limit=f"{MAX_ROWS:,}")
     header_fields = next(csv.reader([text[starts[0]:ends[0]].decode("utf-8").rstrip("\r")], delimiter=delimiter))
     columns = _unique_names(header_fields)
     n = len(columns)
     if n > MAX_COLUMNS:
-        raise CRMInputError("imports.error.too_many_columns", file=file_name, count=n, limit=MAX_COLUMNS)
+        raise CRMInputError("imports.error.too_many_columns", file=file_name, count=f"{n:,}", limit=f"{MAX_COLUMNS:,}")
     data_fields = fields[1:]
     good = data_fields == n
     if len(data_fields) and good.mean() < 0.5:
@@ -590,15 +592,15 @@ def check_workbook(data: bytes, file_name: str) -> dict[str, list[str]]:
         m.file_size > _RATIO_CHECK_BYTES and m.file_size > MAX_ZIP_RATIO * max(m.compress_size, 1) for m in members
     ):
         raise CRMInputError("imports.error.zip_bomb", file=file_name, size_mb=round(len(data) / 2**20, 1),
-                            unpacked_mb=round(unpacked / 2**20), limit_mb=MAX_UNPACKED_BYTES >> 20)
+                            unpacked_mb=f"{round(unpacked / 2**20):,}", limit_mb=f"{MAX_UNPACKED_BYTES >> 20:,}")
     names = {m.filename for m in members}
     sheet_of = _sheet_members(archive, names)
     formulas: dict[str, list[str]] = {}
     for member, sheet_name in sheet_of.items():
         rows, cols, only_formula = _scan_sheet(archive, member, file_name)
         if rows > MAX_ROWS + 1 or cols > MAX_COLUMNS:
-            raise CRMInputError("imports.error.sheet_too_large", file=file_name, sheet=sheet_name, rows=rows,
-                                columns=cols, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
+            raise CRMInputError("imports.error.sheet_too_large", file=file_name, sheet=sheet_name, rows=f"{rows:,}",
+                                columns=f"{cols:,}", max_rows=f"{MAX_ROWS:,}", max_columns=f"{MAX_COLUMNS:,}")
         if only_formula:
             formulas[sheet_name] = only_formula
     return formulas
@@ -740,10 +742,11 @@ def _read_parquet(data: bytes, file_name: str) -> RawTable:
         parquet = pq.ParquetFile(io.BytesIO(data))
         meta = parquet.metadata
         if meta.num_rows > MAX_ROWS:
-            raise CRMInputError("imports.error.too_many_rows", file=file_name, count=meta.num_rows, limit=MAX_ROWS)
+            raise CRMInputError("imports.error.too_many_rows", file=file_name, count=f"{meta.num_rows:,}",
+                                limit=f"{MAX_ROWS:,}")
         if meta.num_columns > MAX_COLUMNS:
-            raise CRMInputError("imports.error.too_many_columns", file=file_name, count=meta.num_columns,
-                                limit=MAX_COLUMNS)
+            raise CRMInputError("imports.error.too_many_columns", file=file_name, count=f"{meta.num_columns:,}",
+                                limit=f"{MAX_COLUMNS:,}")
         source = parquet.read()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
         raise CRMInputError("imports.error.not_a_table", file=file_name) from exc

@@ -54,7 +54,7 @@ def test_reader_errors_keep_their_row_and_column_across_the_process():
     with pytest.raises(CRMInputError) as info:
         fileformats.read_raw((HOSTILE / "xlsx_huge_cell.xlsx").read_bytes(), "c.xlsx")
     assert (info.value.key, info.value.row, info.value.column) == ("imports.error.cell_too_long", 2, "姓名")
-    assert info.value.message("zh") == "“c.xlsx”第 2 行“姓名”列的内容有 40000 个字符，每个值最多 32767 个字符。请缩短或删除后重新上传。"
+    assert info.value.message("zh") == "“c.xlsx”第 2 行“姓名”列的内容有 40,000 个字符，每个值最多 32,767 个字符。请缩短或删除后重新上传。"
 
 
 def test_limits_on_rows_and_columns(monkeypatch):
