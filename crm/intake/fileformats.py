@@ -548,10 +548,18 @@ def _read_csv_slow(text: bytes, delimiter: str, columns: list[str]) -> RawTable:
 
 _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
-_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="([A-Z]{1,4})(\d{1,9})"')
-_ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d{1,12})"')
+# Cell references that matter for the limits, found without visiting every cell: columns of two to four
+# letters (beyond Z), and row numbers of seven digits or more (beyond MAX_ROWS' order of magnitude).
+_WIDE_CELL = re.compile(rb' r="([A-Z]{2,4})\d')
+_FAR_CELL = re.compile(rb' r="[A-Z]{1,4}(\d{7,})"')
+_ROW_REF = re.compile(rb'<row r="(\d{1,12})"')
+# the same for files that separate attributes by other white space or prefix their elements
+_WIDE_CELL_ANY = re.compile(rb'\sr\s*=\s*["\']([A-Z]{2,4})\d')
+_FAR_CELL_ANY = re.compile(rb'\sr\s*=\s*["\'][A-Z]{1,4}(\d{7,})["\']')
+_ROW_REF_ANY = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr\s*=\s*["\'](\d{1,12})["\']')
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\sref="([A-Z]{0,4})(\d{0,12}):?([A-Z]{0,4})(\d{0,12})"')
-# a cell holding a formula but no cached value <v>
+# a formula element directly followed by the end of its cell: no cached value <v>
+_FORMULA_END = re.compile(rb'(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)\s*</(?:\w+:)?c>')
 _FORMULA_ONLY = re.compile(
     rb'<(?:\w+:)?c\b[^>]*?\sr="([A-Z]{1,4}\d{1,9})"[^>]*>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*'
     rb'</(?:\w+:)?c>'
@@ -642,7 +650,8 @@ def _scan_sheet(archive: zipfile.ZipFile, member: str, file_name: str) -> tuple[
                 cut = text.rfind(b"<")  # keep an element that may straddle the chunk border
                 body, tail = (text[:cut], text[cut:]) if cut > 0 else (text, b"")
                 rows, cols = _extend(body, rows, cols)
-                if len(only_formula) < 10:
+                if len(only_formula) < 10 and (b"</f>" in body or b"f>" in body or b"<f " in body) \
+                        and _FORMULA_END.search(body):
                     only_formula += [ref.decode() for ref in _FORMULA_ONLY.findall(body)][: 10 - len(only_formula)]
                 if len(tail) > (1 << 20):
                     tail = b""
@@ -653,17 +662,27 @@ def _scan_sheet(archive: zipfile.ZipFile, member: str, file_name: str) -> tuple[
 
 
 def _extend(body: bytes, rows: int, cols: int) -> tuple[int, int]:
-    for first_col, first_row, last_col, last_row in _DIMENSION.findall(body):
-        rows = max(rows, int(last_row or first_row or 0))
-        cols = max(cols, _column_number(last_col or first_col))
-    refs = _CELL_REF.findall(body)
-    if refs:
-        longest = max(len(c) for c, _ in refs)
-        cols = max(cols, _column_number(max(c for c, _ in refs if len(c) == longest)))
-        rows = max(rows, max(int(r) for _, r in refs))
-    row_refs = _ROW_REF.findall(body)
+    """`rows`, `cols` raised to the sheet XML `body`'s declared dimension and highest references.
+
+    Literal-prefixed patterns keep this at C speed for what spreadsheet programs write; the
+    general patterns run only when the text uses other white space or element prefixes.
+    """
+    if b"dimension" in body:
+        for first_col, first_row, last_col, last_row in _DIMENSION.findall(body):
+            rows = max(rows, int(last_row or first_row or 0))
+            cols = max(cols, _column_number(last_col or first_col))
+    unusual = (any(sep + b'r="' in body for sep in (b"\t", b"\n", b"\r")) or b"r =" in body or b"r= " in body
+               or b"r='" in body or b":row" in body or b"<row " not in body)
+    patterns = (_WIDE_CELL_ANY, _FAR_CELL_ANY, _ROW_REF_ANY) if unusual else (_WIDE_CELL, _FAR_CELL, _ROW_REF)
+    wide = set(patterns[0].findall(body))
+    if wide:
+        cols = max(cols, max(_column_number(c) for c in wide))
+    far = patterns[1].findall(body)
+    if far:
+        rows = max(rows, max(int(r) for r in far))
+    row_refs = patterns[2].findall(body)
     if row_refs:
-        rows = max(rows, max(int(r) for r in row_refs))
+        rows = max(rows, int(max(row_refs, key=lambda r: (len(r), r))))
     return rows, cols
 
 
