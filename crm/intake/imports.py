@@ -212,9 +212,11 @@ _MACROS = [
     """CREATE OR REPLACE TEMP MACRO crm_imp_money(x, comma) AS
         CASE WHEN NOT comma AND TRY_CAST(x AS DECIMAL(14,2)) IS NOT NULL THEN TRY_CAST(x AS DECIMAL(14,2))
              ELSE TRY_CAST(crm_imp_money_plain(x, comma) AS DECIMAL(14,2)) END""",
-    # more than two decimals that are not zeros (12.345, 0.001): storing would round them
+    # more than two decimals that are not zeros (12.345, 0.001, 1e-3): storing would round them
     """CREATE OR REPLACE TEMP MACRO crm_imp_money_excess(x, comma) AS
-        regexp_matches(crm_imp_money_plain(x, comma), '\\.\\d{2}\\d*[1-9]')""",
+        regexp_matches(crm_imp_money_plain(x, comma), '\\.\\d{2}\\d*[1-9]')
+        OR TRY_CAST(crm_imp_money_plain(x, comma) AS DECIMAL(38,10))
+           <> TRY_CAST(crm_imp_money_plain(x, comma) AS DECIMAL(38,2))""",
     """CREATE OR REPLACE TEMP MACRO crm_imp_quantity(x) AS
         CASE WHEN TRY_CAST(x AS DOUBLE) BETWEEN 1 AND 2147483647
                   AND TRY_CAST(x AS DOUBLE) = floor(TRY_CAST(x AS DOUBLE))
