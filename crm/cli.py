@@ -25,6 +25,7 @@ from crm import incidents
 from crm.store import access, db
 from crm.errors import CRMInputError, DatabaseBusy, describe_holder
 from crm.i18n import normalise_language, t
+from crm.intake.fileformats import DECIMAL_MARKS, ENCODINGS
 
 
 def _lang() -> str:
@@ -138,6 +139,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     from crm.intake import imports
 
     path = Path(args.file)
+    if path.is_dir():
+        raise CRMInputError("imports.error.is_directory", file=str(path))
     if not path.is_file():
         raise CRMInputError("imports.error.file_not_found", file=str(path))
     size = path.stat().st_size
@@ -147,6 +150,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     with access.reading(args.db) as con:
         plan = imports.prepare_import(
             con, path.read_bytes(), path.name, args.kind, mapping=_parse_map(args.map) or None,
+            encoding=args.encoding, sheet=args.sheet, decimal=args.decimal,
         )
     plan = imports.choose_values(plan, _parse_map_values(args.map_value))
     _warn_unused_values(plan, args.map_value)
@@ -357,6 +361,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "empty TARGET keeps VALUE), repeatable")
     p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
     p.add_argument("--rejected-out", metavar="FILE", help="write rejected rows to this CSV")
+    p.add_argument("--encoding", choices=ENCODINGS, default=None, help="text encoding of a CSV (default: detected)")
+    p.add_argument("--sheet", default=None, help="Excel sheet to read (default: the one with the data)")
+    p.add_argument("--decimal", choices=DECIMAL_MARKS, default=None,
+                   help="decimal mark of amounts: . (1,234.50) or , (1.234,50) (default: detected)")
 
     p = add("template", cmd_template, "write an import template (headers and two example rows)")
     p.add_argument("kind", choices=["customers", "orders", "tickets"])

@@ -12,6 +12,20 @@ from typing import Callable
 from crm.i18n import t
 
 
+class Translated:
+    """A message value shown in the message's language: translation keys joined as a list
+    ('客户编号、订单日期' / 'customer ID, order date'), e.g. field names in a message."""
+
+    def __init__(self, *keys: str):
+        self.keys = keys
+
+    def render(self, lang: str) -> str:
+        return ("、" if lang == "zh" else ", ").join(t(key, lang) for key in self.keys)
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+
 class CRMInputError(ValueError):
     """Bad input from a user: a file, a mapping, a parameter."""
 
@@ -32,8 +46,10 @@ class CRMInputError(ValueError):
         `escape` is applied to every text value first (a file name, a column
         header: text from the user), e.g. to show the message as Markdown.
         """
-        values = self.values if escape is None else {
-            k: escape(v) if isinstance(v, str) else v for k, v in self.values.items()}
+        values = {k: v.render(lang) if isinstance(v, Translated) else v for k, v in self.values.items()}
+        if escape is not None:
+            values = {k: escape(v) if isinstance(v, str) and not isinstance(self.values[k], Translated) else v
+                      for k, v in values.items()}
         return t(self.key, lang, **values)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from crm.intake import demo, imports
+from crm.intake import demo, fileformats, imports
 from crm.store import db
 from crm.errors import CRMInputError
 from crm.formatting import escape_markdown, format_number, format_percent
@@ -21,20 +21,57 @@ from ui.shell import PageContext
 from ui.value_mapping import values_editor
 
 IGNORE = ""  # mapping choice: do not import this column
+DETECT = ""  # encoding / decimal choice: detect from the file
 REJECTED_PREVIEW = 500
 
 
-def _read_columns(ctx: PageContext, name: str, data: bytes) -> list[str] | None:
+def _describe(ctx: PageContext, name: str, data: bytes, encoding: str | None, sheet: str | None) -> dict | None:
     try:
-        return list(cached_pure(imports.read_table, data, name).columns)
+        return cached_pure(imports.describe_file, data, name, encoding, sheet)
     except CRMInputError as exc:
         st.error(guard.error_text(exc, ctx.lang), icon=":material/error:")
         return None
 
 
+def _reading_options(ctx: PageContext, kind: str, name: str, data: bytes, file_key: str):
+    """The file read with the user's encoding and sheet choices (detected by default), the options
+    shown in an expander; returns (description or None, encoding, sheet, decimal)."""
+    is_text = name.lower().endswith(fileformats.TEXT_EXTENSIONS)
+    keys = {k: f"{k}.{file_key}" for k in (state.IMPORT_ENCODING, state.IMPORT_SHEET, state.IMPORT_DECIMAL)}
+    encoding = st.session_state.get(keys[state.IMPORT_ENCODING]) or None if is_text else None
+    sheet = st.session_state.get(keys[state.IMPORT_SHEET]) or None
+    with st.spinner(ctx.t("data.import.reading")):
+        described = _describe(ctx, name, data, encoding, sheet)
+    sheets = (described or {}).get("sheets") or []
+    if not (is_text or len(sheets) > 1 or kind == "orders"):
+        return described, encoding, sheet, None
+    with st.expander(ctx.t("data.import.options"), expanded=described is None and is_text):
+        st.caption(ctx.t("data.import.options.help"))
+        cols = st.columns(3)
+        if is_text:
+            detected = (described or {}).get("encoding", "") if encoding is None else ""
+            cols[0].selectbox(
+                ctx.t("data.import.encoding"), [DETECT, *fileformats.ENCODINGS], key=keys[state.IMPORT_ENCODING],
+                format_func=lambda e: f"{ctx.t('data.import.encoding.auto')} {detected.upper()}".strip()
+                if e == DETECT else e.upper(),
+            )
+        if len(sheets) > 1:
+            cols[1].selectbox(ctx.t("data.import.sheet"), sheets, index=sheets.index(described["sheet"]),
+                              key=keys[state.IMPORT_SHEET])
+        decimal = None
+        if kind == "orders":
+            decimal = cols[2].selectbox(
+                ctx.t("data.import.decimal"), [DETECT, *fileformats.DECIMAL_MARKS], key=keys[state.IMPORT_DECIMAL],
+                format_func=lambda d: {DETECT: ctx.t("data.import.decimal.auto"), ".": ctx.t("data.import.decimal.point"),
+                                       ",": ctx.t("data.import.decimal.comma")}[d],
+            ) or None
+    return described, encoding, sheet, decimal
+
+
 def _mapping_editor(ctx: PageContext, kind: str, columns: list[str], file_key: str) -> dict[str, str]:
-    """One select box per file column, pre-filled with the recognised field."""
-    suggested = imports.suggest_mapping(columns, kind)
+    """One select box per file column, pre-filled with the recognised field (two columns that
+    both look like one field are both pre-filled, so the user is asked to keep one)."""
+    suggested = imports.candidate_mapping(columns, kind)
     fields = [IGNORE, *imports.FIELDS[kind]]
     required = set(imports.REQUIRED[kind])
 
@@ -44,7 +81,8 @@ def _mapping_editor(ctx: PageContext, kind: str, columns: list[str], file_key: s
         text = field_label(field, ctx.lang)
         return f"{text} *" if field in required else text
 
-    with st.expander(ctx.t("data.import.mapping"), expanded=not required <= set(suggested.values())):
+    ambiguous = len(set(suggested.values())) < len(suggested)
+    with st.expander(ctx.t("data.import.mapping"), expanded=ambiguous or not required <= set(suggested.values())):
         st.caption(ctx.t("data.import.mapping.help"))
         mapping: dict[str, str] = {}
         grid = st.columns(3)
@@ -59,20 +97,21 @@ def _mapping_editor(ctx: PageContext, kind: str, columns: list[str], file_key: s
 
 def import_flow(ctx: PageContext, kind: str, name: str, data: bytes) -> None:
     """Read → map → validate (nothing written) → report → commit on request."""
-    with st.spinner(ctx.t("data.import.reading")):
-        columns = _read_columns(ctx, name, data)
-    if columns is None:
-        return
     file_key = f"{name}.{len(data)}"
-    mapping = _mapping_editor(ctx, kind, columns, file_key)
+    described, encoding, sheet, decimal = _reading_options(ctx, kind, name, data, file_key)
+    if described is None:
+        return
+    mapping = _mapping_editor(ctx, kind, described["columns"], file_key)
     try:
         with st.spinner(ctx.t("data.import.validating")):
-            plan = cached(imports.prepare_import, data, name, kind, mapping)
+            plan = cached(imports.prepare_import, data, name, kind, mapping,
+                          encoding=encoding, sheet=sheet, decimal=decimal)
     except CRMInputError as exc:
         st.error(guard.error_text(exc, ctx.lang), icon=":material/error:")
         return
 
     st.subheader(ctx.t("data.import.report"))
+    st.caption(ctx.t("imports.report.read_as", details=imports.describe_source(plan.source, ctx.lang)))
     cols = st.columns(5)
     cols[0].metric(ctx.t("data.import.rows_total"), format_number(plan.rows_total, ctx.lang))
     cols[1].metric(ctx.t("data.import.rows_accepted"), format_number(plan.rows_accepted, ctx.lang))

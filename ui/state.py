@@ -21,6 +21,9 @@ IMPORT_MEMORY = "data.import.memory"      # table of remembered value mappings
 IMPORT_FILE = "data.import.file"
 IMPORT_MAPPING = "data.import.mapping"
 IMPORT_RESULT = "data.import.result"
+IMPORT_ENCODING = "data.import.encoding"   # + file key: chosen text encoding ("" = detect)
+IMPORT_SHEET = "data.import.sheet"         # + file key: chosen Excel sheet
+IMPORT_DECIMAL = "data.import.decimal"     # + file key: chosen decimal mark ("" = detect)
 
 # Filter dimension -> (state key, URL parameter)
 DIMENSION_KEYS = {

@@ -47,8 +47,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
-import unicodedata
 from dataclasses import dataclass, field
 
 import duckdb
@@ -58,8 +56,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from crm.store import db, features
-from crm.errors import CRMInputError
-from crm.intake.fileformats import BAD_SHAPE, ROW_NUMBER, RawTable, read_raw
+from crm.errors import CRMInputError, Translated
+from crm.intake.fileformats import (
+    BAD_SHAPE, DECIMAL_MARKS, ROW_NUMBER, RawTable, detect_decimal_mark, normalise_header, read_raw,
+)
 from crm.i18n import LANGUAGES, normalise_language, t
 from crm.intake import vocabulary
 
@@ -190,12 +190,26 @@ _MACROS = [
     # money: plain numbers directly; otherwise drop currency marks, and commas only as thousands separators
     """CREATE OR REPLACE TEMP MACRO crm_imp_money_text(x) AS
         regexp_replace(x, '[\\s¥￥$]|元|CNY|RMB', '', 'g')""",
-    """CREATE OR REPLACE TEMP MACRO crm_imp_money(x) AS
-        coalesce(
-            TRY_CAST(x AS DECIMAL(14,2)),
-            TRY_CAST(CASE WHEN regexp_full_match(crm_imp_money_text(x), '[-+]?\\d{1,3}([,，]\\d{3})+(\\.\\d*)?')
-                          THEN regexp_replace(crm_imp_money_text(x), '[,，]', '', 'g')
-                          ELSE crm_imp_money_text(x) END AS DECIMAL(14,2)))""",
+    # the amount as a plain number text with '.' for decimals; `comma`: the file writes 1.234,50
+    """CREATE OR REPLACE TEMP MACRO crm_imp_money_plain(x, comma) AS
+        CASE WHEN comma THEN
+            CASE WHEN regexp_full_match(crm_imp_money_text(x), '[-+]?\\d{1,3}(\\.\\d{3})+(,\\d*)?')
+                 THEN replace(replace(crm_imp_money_text(x), '.', ''), ',', '.')
+                 WHEN contains(crm_imp_money_text(x), '.') THEN NULL  -- 8.00 in a 1.234,50 file: uncertain
+                 ELSE replace(crm_imp_money_text(x), ',', '.') END
+        ELSE
+            CASE WHEN regexp_full_match(crm_imp_money_text(x), '[-+]?\\d{1,3}([,，]\\d{3})+(\\.\\d*)?')
+                 THEN regexp_replace(crm_imp_money_text(x), '[,，]', '', 'g')
+                 ELSE crm_imp_money_text(x) END
+        END""",
+    """CREATE OR REPLACE TEMP MACRO crm_imp_money(x, comma) AS
+        CASE WHEN NOT comma AND TRY_CAST(x AS DECIMAL(14,2)) IS NOT NULL THEN TRY_CAST(x AS DECIMAL(14,2))
+             ELSE TRY_CAST(crm_imp_money_plain(x, comma) AS DECIMAL(14,2)) END""",
+    # more than two decimals that are not zeros (12.345, 0.001, 1e-3): storing would round them
+    """CREATE OR REPLACE TEMP MACRO crm_imp_money_excess(x, comma) AS
+        regexp_matches(crm_imp_money_plain(x, comma), '\\.\\d{2}\\d*[1-9]')
+        OR TRY_CAST(crm_imp_money_plain(x, comma) AS DECIMAL(38,10))
+           <> TRY_CAST(crm_imp_money_plain(x, comma) AS DECIMAL(38,2))""",
     """CREATE OR REPLACE TEMP MACRO crm_imp_quantity(x) AS
         CASE WHEN TRY_CAST(x AS DOUBLE) BETWEEN 1 AND 2147483647
                   AND TRY_CAST(x AS DOUBLE) = floor(TRY_CAST(x AS DOUBLE))
@@ -282,8 +296,8 @@ WITH s AS (
 ), v AS (
     SELECT *,
            crm_imp_ts(order_date_raw, order_date_fast, order_date_parts, $serial_order_date) AS order_date,
-           crm_imp_money(amount_raw) AS amount, crm_imp_money(cost_raw) AS cost,
-           crm_imp_money(profit_raw) AS profit, crm_imp_quantity(quantity_raw) AS quantity,
+           crm_imp_money(amount_raw, $comma) AS amount, crm_imp_money(cost_raw, $comma) AS cost,
+           crm_imp_money(profit_raw, $comma) AS profit, crm_imp_quantity(quantity_raw) AS quantity,
            crm_imp_bool(returned_raw) AS returned
     FROM p2
 ), r AS (
@@ -297,10 +311,16 @@ WITH s AS (
         WHEN order_date::DATE > $latest THEN crm_imp_rej('imports.reject.future_date', 'order_date', order_date_raw)
         WHEN amount IS NULL THEN crm_imp_rej('imports.reject.bad_amount', 'amount', amount_raw)
         WHEN amount < 0 THEN crm_imp_rej('imports.reject.negative_amount', 'amount', amount_raw)
+        WHEN crm_imp_money_excess(amount_raw, $comma)
+            THEN crm_imp_rej('imports.reject.too_many_decimals', 'amount', amount_raw)
         WHEN cost_raw IS NOT NULL AND cost IS NULL THEN crm_imp_rej('imports.reject.bad_amount', 'cost', cost_raw)
         WHEN cost < 0 THEN crm_imp_rej('imports.reject.negative_amount', 'cost', cost_raw)
+        WHEN crm_imp_money_excess(cost_raw, $comma)
+            THEN crm_imp_rej('imports.reject.too_many_decimals', 'cost', cost_raw)
         WHEN profit_raw IS NOT NULL AND profit IS NULL
             THEN crm_imp_rej('imports.reject.bad_amount', 'profit', profit_raw)
+        WHEN crm_imp_money_excess(profit_raw, $comma)
+            THEN crm_imp_rej('imports.reject.too_many_decimals', 'profit', profit_raw)
         WHEN quantity_raw IS NOT NULL AND quantity IS NULL
             THEN crm_imp_rej('imports.reject.bad_quantity', 'quantity', quantity_raw)
         WHEN returned_raw IS NOT NULL AND returned IS NULL
@@ -441,6 +461,9 @@ ORDER BY row_number
 """,
 }
 
+# Amount fields per kind, read with the file's decimal mark.
+_MONEY_FIELDS = {"customers": (), "orders": ("amount", "cost", "profit"), "tickets": ()}
+
 _DATE_FIELDS = {
     "customers": ("birthday", "signup_date"),
     "orders": ("order_date",),
@@ -546,7 +569,9 @@ class ImportPlan:
     text, then ``row_number`` (the line in the file, header = 1; the sheet row
     for Excel; the record number for Parquet), ``column`` (the source column
     at fault, if one), ``reason`` (a translation key) and ``reason_text_zh`` /
-    ``reason_text_en``.
+    ``reason_text_en``. ``source`` says how the file was read (``format``,
+    ``encoding``, ``delimiter``, ``sheet``, ``sheets``, ``decimal``,
+    ``nul_removed``), for the report and for choosing differently.
     """
 
     kind: str
@@ -563,6 +588,7 @@ class ImportPlan:
     values: pd.DataFrame = field(default_factory=vocabulary.empty_values)
     source_values: pd.DataFrame | None = None
     source_columns: list[str] = field(default_factory=list)
+    source: dict = field(default_factory=dict)  # how the file was read: format, encoding, delimiter, sheet, decimal
 
     @property
     def rows_accepted(self) -> int:
@@ -596,7 +622,7 @@ class ImportResult:
 # --------------------------------------------------------------------------- reading and mapping
 
 
-def read_table(data: bytes, file_name: str) -> pd.DataFrame:
+def read_table(data: bytes, file_name: str, encoding: str | None = None, sheet: str | None = None) -> pd.DataFrame:
     """The file as a DataFrame of strings; the index holds each row's line (or sheet row) number.
 
     CSV (UTF-8 with or without BOM, GBK/GB18030, UTF-16 with BOM; ',', ';' or
@@ -604,29 +630,28 @@ def read_table(data: bytes, file_name: str) -> pd.DataFrame:
     an empty file, a file larger than ``MAX_IMPORT_BYTES``, an unknown
     extension, or content that is not a table.
     """
-    return _read(data, file_name).to_pandas()
+    return _read(data, file_name, encoding, sheet).to_pandas()
 
 
-def _read(data: bytes, file_name: str) -> RawTable:
+def describe_file(data: bytes, file_name: str, encoding: str | None = None, sheet: str | None = None) -> dict:
+    """The file's header names and how it was read (``RawTable.info``): what the page needs
+    before the mapping. Raises CRMInputError like `read_table`."""
+    raw = _read(data, file_name, encoding, sheet)
+    return {"columns": list(raw.columns), **raw.info}
+
+
+def _read(data: bytes, file_name: str, encoding: str | None = None, sheet: str | None = None) -> RawTable:
     if len(data) > MAX_IMPORT_BYTES:
         raise CRMInputError(
             "imports.error.file_too_large", file=file_name,
             size_mb=round(len(data) / 2**20, 1), limit_mb=round(MAX_IMPORT_BYTES / 2**20, 1),
         )
-    raw = read_raw(data, file_name)
+    raw = read_raw(data, file_name, encoding=encoding, sheet=sheet, known_headers=_ALL_HEADERS)
     # one column is a table only when its header names a field (a list of customer ids, say),
     # not when it is a letter or a list of notes
     if len(raw.columns) == 1 and not known_header(raw.columns[0]):
         raise CRMInputError("imports.error.not_a_table", file=file_name)
     return raw
-
-
-def normalise_header(name: str) -> str:
-    """A header reduced for matching: full-width to half-width, lower case, units in brackets,
-    spaces and punctuation removed ('客户 ID（编号）' → '客户id', 'Order_Date' → 'orderdate')."""
-    text = unicodedata.normalize("NFKC", str(name)).lower()
-    text = re.sub(r"[(\[【].*?[)\]】]", "", text)
-    return re.sub(r"[\W_]+", "", text)
 
 
 _LOOKUP: dict[str, dict[str, str]] = {
@@ -689,17 +714,42 @@ def resolve_mapping(columns: list[str], kind: str, mapping: dict | None) -> dict
         clash = [s for s, t_ in explicit.items() if t_ == target]
         if clash:
             raise CRMInputError(
-                "imports.error.duplicate_target", target=target, columns=", ".join(clash + [source]),
+                "imports.error.duplicate_target", target=Translated(f"imports.field.{target}"),
+                columns=", ".join(clash + [source]),
             )
         explicit[source] = target
     taken = set(explicit.values())
     resolved = dict(explicit)
-    for source, target in suggest_mapping(columns, kind).items():
+    _refuse_ambiguous_suggestions(columns, kind, set(explicit) | ignored, taken)
+    for source, target in candidate_mapping(columns, kind).items():
         if source in explicit or source in ignored or target in taken:
             continue
         resolved[source] = target
         taken.add(target)
     return {c: resolved[c] for c in columns if c in resolved}
+
+
+def candidate_mapping(columns, kind: str) -> dict[str, str]:
+    """Source column → target field for every column whose header is a known synonym,
+    several columns possibly naming the same field (the page shows them so the user picks one)."""
+    _check_kind(kind)
+    lookup = _LOOKUP[kind]
+    return {str(c): lookup[normalise_header(c)] for c in columns if normalise_header(c) in lookup}
+
+
+def _refuse_ambiguous_suggestions(columns, kind: str, decided: set[str], taken: set[str]) -> None:
+    """Two columns whose headers both name one field (金额 and 实付金额), neither mapped by the
+    caller: taking either silently could import the wrong one, so the user must choose."""
+    by_target: dict[str, list[str]] = {}
+    for source, target in candidate_mapping(columns, kind).items():
+        if source not in decided and target not in taken:
+            by_target.setdefault(target, []).append(source)
+    for target, sources in by_target.items():
+        if len(sources) > 1:
+            raise CRMInputError(
+                "imports.error.ambiguous_columns", field=Translated(f"imports.field.{target}"),
+                columns=", ".join(sources), first=sources[0],
+            )
 
 
 # --------------------------------------------------------------------------- prepare
@@ -713,30 +763,48 @@ def prepare_import(
     mapping: dict | None = None,
     value_mapping: dict | None = None,  # category / channel / province: {dimension: {value: target or None}}
     today: dt.date | None = None,
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    decimal: str | None = None,
 ) -> ImportPlan:
     """Read, map and validate `data` as rows of `kind`; return the plan. Writes nothing.
 
+    `encoding` (CSV; one of ``fileformats.ENCODINGS``), `sheet` (Excel) and
+    `decimal` ('.' or ',') override what is detected; ``plan.source`` reports
+    what was used.
+
     Raises CRMInputError for whole-file problems (unknown kind, unreadable or
-    oversized file, bad mapping, missing required columns). Row problems do
-    not raise: those rows are listed in ``plan.rejected``.
+    oversized file, bad mapping, missing required columns, a date column of
+    bare years). Row problems do not raise:
+    those rows are listed in ``plan.rejected``.
     """
     _check_kind(kind)
-    raw = _read(data, file_name)
+    if decimal is not None and decimal not in DECIMAL_MARKS:
+        raise CRMInputError("imports.error.unknown_decimal", decimal=decimal)
+    raw = _read(data, file_name, encoding, sheet)
     used = resolve_mapping(raw.columns, kind, mapping)
     missing = [f for f in REQUIRED[kind] if f not in used.values()]
     if missing:
         raise CRMInputError(
-            "imports.error.missing_columns", columns=", ".join(missing), found=", ".join(raw.columns),
+            "imports.error.missing_columns", columns=Translated(*(f"imports.field.{f}" for f in missing)),
+            found=", ".join(raw.columns),
         )
     today = today or dt.date.today()
     vocabulary.check_choices(kind, value_mapping)
     stage = _stage_table(raw, kind, used)
+    _refuse_year_only_dates(stage, kind, used)
+    source_info = dict(raw.info)
+    if _MONEY_FIELDS[kind]:
+        source_info["decimal"] = decimal or _decimal_mark(stage, kind, used)
     cur = con.cursor()
     try:
         for macro in _MACROS:
             cur.execute(macro)
         cur.register(_STAGE, stage)
         params = _validation_params(cur, kind, today, used)
+        if _MONEY_FIELDS[kind]:
+            params["comma"] = source_info["decimal"] == ","
         result = cur.sql(_VALIDATE_SQL[kind], params=params).to_arrow_table()
         cur.unregister(_STAGE)
         ok = pc.is_null(result.column("rej"))
@@ -759,9 +827,34 @@ def prepare_import(
         accepted=accepted, rejected=rejected, rows_total=raw.table.num_rows,
         new_customers=new_customers, updates=updates,
         already_imported=existing is not None, existing_batch_id=existing,
-        source_columns=list(raw.columns),
+        source_columns=list(raw.columns), source=source_info,
     )
     return vocabulary.apply_choices(plan, value_mapping)
+
+
+def _decimal_mark(stage: pa.Table, kind: str, mapping: dict[str, str]) -> str:
+    """The decimal mark of the mapped amount columns (see `detect_decimal_mark`)."""
+    fields = [f for f in _MONEY_FIELDS[kind] if f in mapping.values()]
+    return detect_decimal_mark([stage.column(f) for f in fields])[0]
+
+
+_YEAR_ONLY = r"^\s*(1[89]|2[01])\d\d\s*$"
+
+
+def _refuse_year_only_dates(stage: pa.Table, kind: str, mapping: dict[str, str]) -> None:
+    """A date column holding only years (1985): read as Excel serials they would become
+    1905-06-07, so the column is refused, naming it, instead."""
+    source_of = {target: source for source, target in mapping.items()}
+    for name in _DATE_FIELDS[kind]:
+        if name not in source_of:
+            continue
+        values = pc.utf8_trim_whitespace(stage.column(name).drop_null())
+        values = values.filter(pc.greater(pc.utf8_length(values), 0))
+        if len(values) and pc.all(pc.match_substring_regex(values, _YEAR_ONLY)).as_py():
+            raise CRMInputError(
+                "imports.error.year_only_dates", column=source_of[name], field=Translated(f"imports.field.{name}"),
+                example=values[0].as_py(),
+            )
 
 
 # integers and booleans with missing values stay integers and booleans in pandas
@@ -1129,6 +1222,7 @@ def format_report(plan: ImportPlan, lang: str) -> str:
         t("imports.report.summary", lang, file=plan.file_name, kind=t(f"imports.kind.{plan.kind}", lang),
           total=plan.rows_total, accepted=plan.rows_accepted, rejected=plan.rows_rejected),
         t("imports.report.mapping", lang, mapping=", ".join(f"{s} → {f}" for s, f in plan.mapping.items())),
+        t("imports.report.read_as", lang, details=describe_source(plan.source, lang)),
     ]
     if plan.updates:
         lines.append(t("imports.report.updates", lang, count=plan.updates))
@@ -1151,6 +1245,25 @@ def format_report(plan: ImportPlan, lang: str) -> str:
         if plan.rows_rejected > _REPORT_EXAMPLES:
             lines.append(t("imports.report.more_rejected", lang, count=plan.rows_rejected - _REPORT_EXAMPLES))
     return "\n".join(lines)
+
+
+def describe_source(source: dict, lang: str) -> str:
+    """How a file was read, in `lang`: format, encoding, separator, sheet, decimal mark, NULs removed."""
+    parts = []
+    if source.get("format"):
+        parts.append(t(f"imports.source.format.{source['format']}", lang))
+    if source.get("encoding"):
+        parts.append(t("imports.source.encoding", lang, encoding=source["encoding"].upper()))
+    if source.get("delimiter"):
+        name = "tab" if source["delimiter"] == "\t" else source["delimiter"]
+        parts.append(t("imports.source.delimiter", lang, delimiter=t(f"imports.source.delimiter.{name}", lang)))
+    if source.get("sheet"):
+        parts.append(t("imports.source.sheet", lang, sheet=source["sheet"], count=len(source.get("sheets", ()))))
+    if source.get("decimal"):
+        parts.append(t("imports.source.decimal." + ("comma" if source["decimal"] == "," else "point"), lang))
+    if source.get("nul_removed"):
+        parts.append(t("imports.source.nul_removed", lang, count=source["nul_removed"]))
+    return ("；" if lang == "zh" else "; ").join(parts)
 
 
 def format_result(result: ImportResult, lang: str) -> str:

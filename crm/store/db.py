@@ -19,6 +19,20 @@ import pandas as pd
 
 DEFAULT_DB_PATH = Path(os.environ.get("CRM_DB", "data/crm.duckdb"))
 
+# DuckDB's memory cap for every connection the app and the CLI open: a share of RAM
+# ("50%") or a size ("4GB"), from CRM_DB_MEMORY_LIMIT. Beyond it DuckDB spills to disk or
+# fails the query with an error instead of letting the process grow without bound.
+DEFAULT_MEMORY_LIMIT = "50%"
+_MEMORY_LIMIT = re.compile(r"^\s*\d+(\.\d+)?\s*(%|[KMGT]i?B)\s*$", re.IGNORECASE)
+
+
+def memory_limit() -> str:
+    """The DuckDB memory limit to use (see DEFAULT_MEMORY_LIMIT); a malformed setting is an error."""
+    value = os.environ.get("CRM_DB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+    if not _MEMORY_LIMIT.match(value):
+        raise ValueError(f"CRM_DB_MEMORY_LIMIT must be a share such as 50% or a size such as 4GB, not {value!r}")
+    return value.replace(" ", "")
+
 SCHEMA_VERSION = 1
 
 # Columns of the base tables, in order. Imports and the demo builder write
@@ -148,11 +162,12 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -
     """Open (creating when missing) the database at `path`, or in memory for ":memory:".
 
     The schema is created on first use, so every command works on an empty file.
+    Memory is capped at `memory_limit()`.
     """
     target = str(path if path is not None else DEFAULT_DB_PATH)
     if target != ":memory:":
         Path(target).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(target, read_only=read_only)
+    con = duckdb.connect(target, read_only=read_only, config={"memory_limit": memory_limit()})
     if not read_only:
         ensure_schema(con)
     return con

@@ -106,6 +106,60 @@ def test_unrecognised_headers_are_mapped_by_hand(open_app, shop_db):
     assert order_count(shop_db) == 12
 
 
+HOSTILE = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"
+
+
+def shown(key: str, lang: str, **values) -> str:
+    """A message as the page shows it: text values (file names, headers) escaped for Markdown."""
+    from crm.formatting import escape_markdown
+
+    return t(key, lang, **{k: escape_markdown(v) if isinstance(v, str) else v for k, v in values.items()})
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_resource_bombs_get_a_message_and_the_app_goes_on(open_app, shop_db, lang):
+    at = open_app(lang, page="pages/data.py", db=shop_db)
+    # declares cell XFD1048576: a dense reader would allocate 512 GiB and abort the server
+    upload(at, "bomb.xlsx", (HOSTILE / "xlsx_bomb_cell_xfd1048576.xlsx").read_bytes(), kind="customers")
+    assert at.error[0].value == shown("imports.error.sheet_too_large", lang, file="bomb.xlsx", sheet="Sheet1",
+                                      rows="1,048,576", columns="16,384", max_rows="2,000,000", max_columns="500")
+    # 1.1 MB that unpacks to a 1.1 GiB cell
+    upload(at, "cell.xlsx", (HOSTILE / "xlsx_zip_bomb_1gib_cell.xlsx").read_bytes(), kind="customers")
+    assert at.error[0].value == shown("imports.error.zip_bomb", lang, file="cell.xlsx", size_mb=1.1,
+                                      unpacked_mb="1,100", limit_mb="1,024")
+    # the server still serves: a good file right after imports as usual
+    upload(at, "orders.csv", (SAMPLES / "orders.csv").read_bytes())
+    assert not at.error
+    assert metric(at, "data.import.rows_accepted", lang) == "150"
+    assert order_count(shop_db) == 11
+
+
+def test_reading_options_show_and_override_what_was_detected(open_app, shop_db):
+    at = open_app("zh", page="pages/data.py", db=shop_db)
+    data = "订单编号;会员ID;下单时间;实付金额\nSO-1;A;2024-01-02;1.234,50\nSO-2;A;2024-01-03;1.234\n".encode("gbk")
+    upload(at, "eu.csv", data)
+    read_as = [c.value for c in at.caption if c.value.startswith("读取方式")]
+    assert read_as == ["读取方式：文本（CSV）；编码 GB18030；分隔符 分号；小数逗号（1.234,50）"]
+    assert metric(at, "data.import.rows_accepted", "zh") == "2"
+    key = f"data.import.decimal.eu.csv.{len(data)}"
+    at.selectbox(key=key).set_value(".").run()  # the user says '.' is the decimal mark
+    assert metric(at, "data.import.rows_accepted", "zh") == "0"  # 1.234 has three decimals, 1.234,50 no number
+    assert metric(at, "data.import.rows_rejected", "zh") == "2"
+
+
+def test_two_columns_for_one_field_ask_the_user_to_choose(open_app, shop_db):
+    at = open_app("zh", page="pages/data.py", db=shop_db)
+    data = "订单编号,会员ID,下单时间,金额,实付金额\nSO-1,A,2024-01-02,100,90\n".encode()
+    upload(at, "two.csv", data)
+    assert at.error[0].value == shown("imports.error.duplicate_target", "zh", target="实付金额", columns="金额, 实付金额")
+    at.selectbox(key=f"data.import.mapping.two.csv.{len(data)}.orders.3").set_value("").run()
+    assert not at.error
+    assert metric(at, "data.import.rows_accepted", "zh") == "1"
+    at.button(key="data.import.commit").click().run()
+    with access.reading(shop_db) as con:  # as the app reads
+        assert con.execute("SELECT amount FROM orders WHERE order_id = 'SO-1'").fetchone()[0] == 90
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_import_preview_names_fields_for_people_and_shows_plain_dates(open_app, shop_db, lang):
     import datetime as dt

@@ -72,9 +72,10 @@ def test_missing_required_columns_names_them(shop):
     with pytest.raises(CRMInputError, match=r"Missing required columns: amount\.") as info:
         prepare(shop, data)
     assert info.value.key == "imports.error.missing_columns"
-    with pytest.raises(CRMInputError, match=r"Missing required columns: customer_id, order_date, amount"):
+    with pytest.raises(CRMInputError, match=r"Missing required columns: customer ID, order date, amount") as three:
         prepare(shop, csv_bytes("SO-1,服装", header="订单编号,商品类目"))
-    assert "缺少必需的列：amount" in info.value.message("zh")
+    assert "缺少必需的列：实付金额。" in info.value.message("zh")  # field names in the reader's language
+    assert "缺少必需的列：客户编号、下单时间、实付金额。" in three.value.message("zh")
     assert snapshot(shop) == before
 
 
@@ -146,7 +147,7 @@ def test_unknown_kind_and_bad_mappings(shop):
         prepare(shop, data, mapping={"会员ID": "is_stub"})
     with pytest.raises(CRMInputError, match="The mapped column “客户” is not in the file"):
         prepare(shop, data, mapping={"客户": "customer_id"})
-    with pytest.raises(CRMInputError, match="same field “customer_id”: 订单编号, 会员ID"):
+    with pytest.raises(CRMInputError, match="same field “customer ID”: 订单编号, 会员ID"):
         prepare(shop, data, mapping={"订单编号": "customer_id", "会员ID": "customer_id"})
     with pytest.raises(CRMInputError, match="Missing required columns: amount"):
         prepare(shop, data, mapping={"实付金额": ""})  # ignoring the amount column
@@ -722,6 +723,7 @@ def test_format_report_and_result(shop):
     assert imports.format_report(plan, "en").splitlines() == [
         "File orders.csv (orders): 3 rows, 2 can be imported, 1 rejected.",
         "Column mapping: 订单编号 → order_id, 会员ID → customer_id, 下单时间 → order_date, 实付金额 → amount",
+        "Read as: text (CSV); encoding UTF-8; separator comma; decimal point (1,234.50)",
         "1 of them will update existing records.",
         "1 unknown customer IDs will be created as placeholder customers.",
         "Rejected rows by reason:",
@@ -742,7 +744,7 @@ def test_translation_catalogs_cover_the_import_keys():
     assert zh.keys() == en.keys()
     assert all(k.startswith(("imports.", "data.batches.", "quality.")) for k in zh)
     reasons = {r for sql in imports._VALIDATE_SQL.values() for r in __import__("re").findall(r"'(imports\.reject\.\w+)'", sql)}
-    assert len(reasons) == 10
+    assert len(reasons) == 11
     for lang in ("zh", "en"):
         keys = catalog(lang)
         assert reasons <= keys.keys()

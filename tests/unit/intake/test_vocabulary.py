@@ -270,7 +270,8 @@ def test_report_lists_values_in_both_languages(shop):
     plan = prepare(shop, orders_file("M1,D,2024-06-10,5,食品,天猫", "M2,D,2024-06-10,6,零食,线下",
                                      "M3,D,2024-06-10,7,零食,线下"), name="2.csv")
     en = imports.format_report(plan, "en").splitlines()
-    assert en[2:] == [
+    assert en[2] == "Read as: text (CSV); encoding UTF-8; separator comma; decimal point (1,234.50)"
+    assert en[3:] == [
         "Category values the database has not seen (1):",
         "  零食 (rows: 2): kept as a new value; closest known value: 美食 (--map-value category:零食=美食)",
         "Channel values the database has not seen (2):",
@@ -278,8 +279,8 @@ def test_report_lists_values_in_both_languages(shop):
         "  天猫 (rows: 1) → 天猫旗舰店 (mapped automatically, as chosen in an earlier import)",
     ]
     zh = imports.format_report(plan, "zh").splitlines()
-    assert zh[2] == "数据库中尚未出现的商品类目值（1 个）："
-    assert zh[6] == "  天猫（1 行）→ 天猫旗舰店（自动映射，沿用之前导入时的选择）"
+    assert zh[3] == "数据库中尚未出现的商品类目值（1 个）："
+    assert zh[7] == "  天猫（1 行）→ 天猫旗舰店（自动映射，沿用之前导入时的选择）"
 
 
 def test_report_caps_long_lists():
