@@ -120,10 +120,16 @@ def cmd_segments(args: argparse.Namespace) -> int:
 
     con = db.connect(args.db)
     filters = _analysis_filters(con, args)
-    table = customer_segments(con, filters, bins=args.bins, split=args.split, n_clusters=args.clusters)
+    lang = _lang()
+    table = customer_segments(con, filters, bins=args.bins, split=args.split, n_clusters=args.clusters, lang=lang)
     path = write_table(table, args.out)
-    print(t("segments.cli.written", _lang(), rows=len(table), file=str(path), start=filters.start,
+    print(t("segments.cli.written", lang, rows=len(table), file=str(path), start=filters.start,
             end=filters.end, as_of=filters.as_of))
+    sizes = table.dropna(subset=["cluster"]).groupby(["cluster", "cluster_name"]).size()
+    if len(sizes):
+        listed = t("segments.cli.clusters.separator", lang).join(
+            t("segments.cli.clusters.item", lang, name=name, customers=f"{count:,}") for (_, name), count in sizes.items())
+        print(t("segments.cli.clusters", lang, k=len(sizes), clusters=listed))
     return 0
 
 
