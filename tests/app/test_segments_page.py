@@ -216,3 +216,20 @@ def test_cluster_seed_lives_in_advanced_and_gives_the_same_result_for_the_same_s
     at.number_input(key="seg.seed").set_value(3).run()
     again = expected_clusters(demo_db, filters_of(at), random_state=3)
     assert table(at, "seg.clusters.profiles")["Customers"].tolist() == again.profiles["customers"].tolist()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_treemap_is_tall_and_labels_every_tile_readably(open_app, demo_db, lang):
+    at = open_segments(open_app, lang)
+    spec = chart_spec(at, "seg.chart.treemap")
+    assert spec["layout"]["height"] >= 500
+    trace = spec["data"][0]
+    assert trace["textfont"]["size"] >= 16 and trace["texttemplate"] == "%{customdata[0]}"
+    summary = rfm.segment_summary(expected_rfm(demo_db, filters_of(at)))
+    summary = summary[summary["customers"] > 0]
+    tiles = {label: data[0] for label, data in zip(trace["labels"], trace["customdata"]) if data[0] != "(?)"}
+    total = summary["customers"].sum()
+    for code, customers in zip(summary["segment"], summary["customers"]):
+        text = tiles[t(f"rfm.segment.{code}", lang)]
+        assert f"{customers:,} · {customers / total:.0%}" in text  # every tile: name, customers, share
+        assert text.startswith("<b>")
