@@ -217,7 +217,10 @@ def show_clusters() -> None:
     labels["revenue_share"] = ctx.t("segmentation.col.revenue_share")
     table = prof[["name", *[c for c in prof.columns if c != "name"]]].rename(columns=labels)
     st.dataframe(table, hide_index=True, width="stretch", key="seg.clusters.profiles", column_config=config)
-    ui.download_buttons(ctx, table.round(4), "cluster_profiles", key="seg.clusters.download")
+    decimals = {labels["recency"]: 1, labels["tenure"]: 1, labels["frequency"]: 2, labels["monetary"]: 2,
+                labels["avg_order"]: 2}
+    export = table.round({c: decimals.get(c, 4) for c in table.columns if pd.api.types.is_float_dtype(table[c])})
+    ui.download_buttons(ctx, export, "cluster_profiles", key="seg.clusters.download")
 
 
 # ------------------------------------------------------------------ value concentration
