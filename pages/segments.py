@@ -1,5 +1,7 @@
 """Segmentation: RFM 8-class model, k-means clusters, value concentration, points and tiers, who they are."""
 
+import math
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -7,7 +9,7 @@ import streamlit as st
 
 from crm.value import clusters, concentration, loyalty, profiles, rfm
 from crm.errors import CRMInputError
-from crm.formatting import format_percent
+from crm.formatting import format_money, format_percent
 from ui import components as ui
 from ui.cache import cached, shared
 from ui.labels import label_series, value_label
@@ -175,12 +177,19 @@ def show_clusters() -> None:
     with scatter:
         st.subheader(ctx.t("segmentation.clusters.scatter"))
         sample = result.sample.assign(name=result.sample["cluster"].map(names))
+        # SVG: on a machine without a GPU, WebGL (Plotly's choice from 1,000 points) costs the browser seconds
         fig = px.scatter(sample, x="recency", y="monetary", color="name", size="frequency", log_y=True,
-                         opacity=0.6, color_discrete_map=colours, category_orders={"name": order},
+                         render_mode="svg", opacity=0.6, color_discrete_map=colours, category_orders={"name": order},
                          labels={"recency": ctx.t("segmentation.col.recency"),
                                  "monetary": ctx.t("segmentation.col.monetary"),
                                  "frequency": ctx.t("segmentation.col.frequency"), "name": ""})
-        fig.update_yaxes(tickprefix="¥")
+        # money ticks in the reader's units (¥1万 / ¥10K) at the powers of ten the log axis spans
+        top = max(float(sample["monetary"].max()), 10.0)
+        ticks = [10.0 ** e for e in range(0, math.ceil(math.log10(top)) + 1)]
+        fig.update_yaxes(tickvals=ticks, ticktext=[format_money(v, ctx.lang, compact=True, decimals=0) for v in ticks])
+        fig.update_traces(hovertemplate=f"%{{fullData.name}}<br>{ctx.t('segmentation.col.recency')}: %{{x:,}}"
+                                        f"<br>{ctx.t('segmentation.col.monetary')}: ¥%{{y:,.0f}}"
+                                        f"<br>{ctx.t('segmentation.col.frequency')}: %{{marker.size:,}}<extra></extra>")
         fig.update_layout(hovermode="closest")
         ui.chart(ui.style_figure(fig, height=420), key="seg.chart.clusters")
     with shape:

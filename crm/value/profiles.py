@@ -71,7 +71,7 @@ class ClusterAnalysis:
 
 
 def cluster_analysis(con, filters, *, n_clusters: int | None = None, extra: tuple[str, ...] = (),
-                     random_state: int = 0, sample_points: int = 2000) -> ClusterAnalysis:
+                     random_state: int = 0, sample_points: int = 1500) -> ClusterAnalysis:
     """Fit k-means on standardised log-RFM (plus `extra` features) and label every customer.
 
     k is `n_clusters`, or the k of the default range (3–8) with the best silhouette score when None.
