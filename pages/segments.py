@@ -9,7 +9,7 @@ import streamlit as st
 
 from crm.value import clusters, concentration, loyalty, profiles, rfm
 from crm.errors import CRMInputError
-from crm.formatting import format_money, format_percent
+from crm.formatting import format_money, format_number, format_percent
 from ui import components as ui
 from ui.cache import cached, shared
 from ui.labels import label_series, value_label
@@ -52,39 +52,43 @@ def show_rfm() -> None:
             "avg_monetary": ctx.t("segmentation.col.avg_monetary"), "action": ctx.t("segmentation.col.action"),
         }
         shown = table[list(columns)].rename(columns=columns)
-        st.dataframe(shown, hide_index=True, width="stretch", key="seg.rfm.summary", column_config={
-            columns["share"]: share, columns["revenue_share"]: share, columns["revenue"]: money,
-            columns["avg_monetary"]: money,
-            columns["avg_recency"]: st.column_config.NumberColumn(format="%.0f"),
+        kinds = {columns["share"]: "share", columns["revenue_share"]: "share", columns["revenue"]: "money",
+                 columns["avg_monetary"]: "money", columns["avg_recency"]: "decimal",
+                 columns["avg_frequency"]: "decimal"}
+        ui.dataframe(shown, kinds=kinds, key="seg.rfm.summary", column_config={
+            columns["avg_recency"]: st.column_config.NumberColumn(format="%,.0f"),
             columns["avg_frequency"]: st.column_config.NumberColumn(format="%.1f"),
         })
-        ui.download_buttons(ctx, shown, "rfm_segments", key="seg.rfm.summary.download")
+        ui.download_buttons(ctx, shown, "rfm_segments", key="seg.rfm.summary.download", kinds=kinds,
+                            title=ctx.t("segmentation.tab.rfm"))
 
         # The treemap takes the full width: in half a page its eight tiles' labels shrank out of reach.
         st.subheader(ctx.t("segmentation.rfm.treemap"))
-        tree = table[table["customers"] > 0]
+        tree = table[table["customers"] > 0]  # in the table's order, one fixed colour per class
         tree_share = tree["customers"] / tree["customers"].sum()
-        # bold class name, customers and their share; in narrow tiles one word (or four characters) a line
-        wrapped = [("<br>".join(n.split()) if " " in n else "<br>".join(n[i:i + 4] for i in range(0, len(n), 4)))
-                   if p < 0.05 else n for n, p in zip(tree["name"], tree_share)]
-        tree = tree.assign(tile=[f"<b>{n}</b><br>{c:,} · {p:.0%}" for n, c, p in zip(wrapped, tree["customers"], tree_share)])
-        fig = px.treemap(tree, path=[px.Constant(columns["customers"]), "name"], values="customers",
-                         color="revenue_share", color_continuous_scale="Blues", custom_data=["tile"],
-                         hover_data={"revenue": ":,.0f"})
-        fig.update_traces(texttemplate="%{customdata[0]}", textfont_size=16, textposition="middle center",
-                          pathbar_visible=False, marker_pad=dict(t=0, l=0, r=0, b=0), tiling_squarifyratio=1,
-                          marker_line=dict(width=2, color="white"))
-        fig.update_coloraxes(colorbar=dict(title=dict(text=columns["revenue_share"], side="top"), tickformat=".0%",
-                                           orientation="h", thickness=12, len=0.4, x=1, xanchor="right", y=-0.03,
-                                           yanchor="top"))
+        root = columns["customers"]  # an explicit, hidden root: no dark frame around the tiles
+        fig = go.Figure(go.Treemap(
+            labels=[root, *tree["name"]], parents=["", *[root] * len(tree)],
+            values=[int(tree["customers"].sum()), *tree["customers"]], branchvalues="total", sort=False,
+            marker=dict(colors=["white", *[ui.colour("segments", c) for c in tree["segment"]]],
+                        line=dict(width=2, color="white"), pad=dict(t=0, l=0, r=0, b=0)),
+            # bold class name, customers and their share, as large as each tile allows (16 px at most)
+            text=["", *[f"<b>{n}</b><br>{c:,} · {p:.0%}" for n, c, p in zip(tree["name"], tree["customers"], tree_share)]],
+            customdata=[["", ""], *[[format_money(r, ctx.lang, compact=True), format_percent(s)]
+                                    for r, s in zip(tree["revenue"], tree["revenue_share"])]],
+            texttemplate="%{text}", textfont_size=16, textposition="middle center", pathbar_visible=False,
+            tiling_packing="binary",  # in the table's order, squarify left the small classes thin slivers
+            hovertemplate="%{label}<br>%{value:,} · %{customdata[0]} (%{customdata[1]})<extra></extra>",
+        ))
         fig = ui.style_figure(fig, height=540)
-        fig.update_layout(margin=dict(l=0, r=0, t=0, b=70))
+        fig.update_layout(margin=dict(l=0, r=0, t=0, b=0))
         ui.chart(fig, key="seg.chart.treemap")
         st.subheader(ctx.t("segmentation.rfm.heatmap"))
         grid = rfm.rf_grid(scores, bins=bins).pivot(index="r_score", columns="f_score", values="customers")
         fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[str(c) for c in grid.columns],
                                    y=[str(i) for i in grid.index], colorscale="Blues",
-                                   text=grid.to_numpy(), texttemplate="%{text:,}"))
+                                   text=grid.to_numpy(), texttemplate="%{text:,}",
+                                   colorbar=dict(tickformat=",d")))
         fig.update_xaxes(title=ctx.t("segmentation.rfm.f_score"))
         fig.update_yaxes(title=ctx.t("segmentation.rfm.r_score"))
         ui.chart(ui.style_figure(fig, height=380), key="seg.chart.heatmap")
@@ -104,11 +108,10 @@ def show_rfm() -> None:
         listing = members[list(member_columns)].rename(columns=member_columns)
         if len(listing) > ui.MAX_ROWS_SHOWN:
             st.caption(ctx.t("common.rows_shown", shown=f"{ui.MAX_ROWS_SHOWN:,}", total=f"{len(listing):,}"))
-        st.dataframe(listing.head(ui.MAX_ROWS_SHOWN), hide_index=True, width="stretch", key="seg.drill.table", column_config={
-            member_columns["monetary"]: money,
-            member_columns["last_order_date"]: st.column_config.DateColumn(format="YYYY-MM-DD"),
-        })
-        ui.download_buttons(ctx, listing, f"segment_{chosen}", key="seg.drill.download")
+        member_kinds = {member_columns["monetary"]: "money", member_columns["last_order_date"]: "date"}
+        ui.dataframe(listing.head(ui.MAX_ROWS_SHOWN), kinds=member_kinds, key="seg.drill.table")
+        ui.download_buttons(ctx, listing, f"segment_{chosen}", key="seg.drill.download", kinds=member_kinds,
+                            title=segment_name(chosen))
 
 # ------------------------------------------------------------------ clusters
 def show_clusters() -> None:
@@ -122,7 +125,8 @@ def show_clusters() -> None:
         st.caption(ctx.t("segmentation.clusters.advanced.help"))
         a1, a2 = st.columns([3, 1])
         extra = a1.multiselect(ctx.t("segmentation.clusters.extra"), ["tenure", "avg_order", "category_mix"],
-                               key="seg.extra", format_func=lambda e: ctx.t(f"segmentation.clusters.extra.{e}"))
+                               key="seg.extra", format_func=lambda e: ctx.t(f"segmentation.clusters.extra.{e}"),
+                               placeholder=ctx.t("display.choose"), select_all=False)
         seed = a2.number_input(ctx.t("segmentation.clusters.seed"), min_value=0, value=0, step=1, key="seg.seed")
     try:
         with st.spinner(ctx.t("segmentation.clusters.running")):
@@ -211,25 +215,24 @@ def show_clusters() -> None:
               "customers": ctx.t("segmentation.col.customers"), "share": ctx.t("segmentation.col.share"),
               **{c: ctx.t(f"segmentation.clusters.col.{c}")
                  for c in ("recency", "frequency", "monetary", "tenure", "avg_order")}}
-    days = st.column_config.NumberColumn(format=ctx.t("segmentation.clusters.format.days"))
-    config = {labels["customers"]: st.column_config.NumberColumn(format="%,.0f"), labels["share"]: share,
-              labels["recency"]: days, labels["tenure"]: days, labels["monetary"]: money, labels["avg_order"]: money,
-              labels["frequency"]: st.column_config.NumberColumn(format=ctx.t("segmentation.clusters.format.orders")),
-              ctx.t("segmentation.col.revenue_share"): share}
+    kinds = {labels["customers"]: "count", labels["share"]: "share", labels["monetary"]: "money",
+             labels["avg_order"]: "money", labels["recency"]: "decimal", labels["tenure"]: "decimal",
+             labels["frequency"]: "decimal", ctx.t("segmentation.col.revenue_share"): "share"}
     for column in prof.columns:
         if str(column).startswith(clusters.MIX_PREFIX):
             category = str(column)[len(clusters.MIX_PREFIX):]
-            shown = ctx.t("cluster.feature.mix_other") if column == clusters.MIX_OTHER else \
+            labels[column] = ctx.t("cluster.feature.mix_other") if column == clusters.MIX_OTHER else \
                 ctx.t("cluster.feature.mix", category=value_label("categories", category, ctx.lang))
-            labels[column] = shown
-            config[shown] = st.column_config.NumberColumn(format="percent")
+            kinds[labels[column]] = "percent"
     labels["revenue_share"] = ctx.t("segmentation.col.revenue_share")
     table = prof[["name", *[c for c in prof.columns if c != "name"]]].rename(columns=labels)
-    st.dataframe(table, hide_index=True, width="stretch", key="seg.clusters.profiles", column_config=config)
-    decimals = {labels["recency"]: 1, labels["tenure"]: 1, labels["frequency"]: 2, labels["monetary"]: 2,
-                labels["avg_order"]: 2}
-    export = table.round({c: decimals.get(c, 4) for c in table.columns if pd.api.types.is_float_dtype(table[c])})
-    ui.download_buttons(ctx, export, "cluster_profiles", key="seg.clusters.download")
+    days = st.column_config.NumberColumn(format=ctx.t("segmentation.clusters.format.days"))
+    ui.dataframe(table, kinds=kinds, key="seg.clusters.profiles", column_config={
+        labels["recency"]: days, labels["tenure"]: days,
+        labels["frequency"]: st.column_config.NumberColumn(format=ctx.t("segmentation.clusters.format.orders")),
+    })
+    ui.download_buttons(ctx, table, "cluster_profiles", key="seg.clusters.download", kinds=kinds,
+                        title=ctx.t("segmentation.tab.clusters"))
 
 
 # ------------------------------------------------------------------ value concentration
@@ -250,8 +253,8 @@ def show_value() -> None:
                   format_percent(top["value_share"]))
         m2.metric(ctx.t("segmentation.value.for80", measure=ctx.t(f"segmentation.col.{value}")),
                   format_percent(needed) if needed is not None else "—")
-        m3.metric(ctx.t("segmentation.col.customers"), f"{top['total_customers']:,}")
-        st.markdown(ctx.t("segmentation.value.headline", top=format_percent(top["customer_share"], decimals=0),
+        m3.metric(ctx.t("segmentation.col.customers"), format_number(top["total_customers"], ctx.lang))
+        st.markdown(ctx.t("segmentation.value.headline", top=format_percent(top["customer_share"]),
                           share=format_percent(top["value_share"]), measure=ctx.t(f"segmentation.col.{value}")))
         points = concentration.pareto_points(curve)
         fig = go.Figure()
@@ -261,8 +264,9 @@ def show_value() -> None:
                         name=ctx.t("segmentation.value.equal"))
         fig.add_vline(x=0.2, line_dash="dash", line_color="#f97316")
         fig.add_hline(y=0.8, line_dash="dash", line_color="#f97316")
-        fig.update_xaxes(tickformat=".0%", title=ctx.t("segmentation.value.x"))
-        fig.update_yaxes(tickformat=".0%", title=ctx.t("segmentation.value.y", measure=ctx.t(f"segmentation.col.{value}")))
+        fig.update_xaxes(tickformat=".0%", hoverformat=".1%", title=ctx.t("segmentation.value.x"))
+        fig.update_yaxes(tickformat=".0%", hoverformat=".1%",
+                         title=ctx.t("segmentation.value.y", measure=ctx.t(f"segmentation.col.{value}")))
         fig.update_layout(hovermode="closest")
         ui.chart(ui.style_figure(fig, height=380), key="seg.chart.pareto")
         try:
@@ -275,15 +279,18 @@ def show_value() -> None:
                 "customer_share": ctx.t("segmentation.col.share"), "value": ctx.t(f"segmentation.col.{value}"),
                 "value_share": ctx.t("segmentation.col.revenue_share"),
             })
-            st.dataframe(abc, hide_index=True, width="stretch", key="seg.abc", column_config={
-                ctx.t("segmentation.col.share"): share, ctx.t("segmentation.col.revenue_share"): share,
-                ctx.t(f"segmentation.col.{value}"): money,
+            abc_kinds = {ctx.t("segmentation.col.share"): "share", ctx.t("segmentation.col.revenue_share"): "share",
+                         ctx.t(f"segmentation.col.{value}"): "count" if value == "orders" else "money"}
+            ui.dataframe(abc, kinds=abc_kinds, key="seg.abc", column_config={
+                ctx.t("segmentation.col.abc_class"): st.column_config.TextColumn(),
             })
             export = classes.rename(columns={"customer_id": ctx.t("segmentation.col.customer_id"),
                                              "value": ctx.t(f"segmentation.col.{value}"),
                                              "cumulative_share": ctx.t("segmentation.col.cumulative_share"),
                                              "abc_class": ctx.t("segmentation.col.abc_class")})
-            ui.download_buttons(ctx, export, "abc_classes", key="seg.abc.download")
+            ui.download_buttons(ctx, export, "abc_classes", key="seg.abc.download", kinds={
+                ctx.t(f"segmentation.col.{value}"): "count" if value == "orders" else "money",
+                ctx.t("segmentation.col.cumulative_share"): "percent"}, title=ctx.t("segmentation.tab.value"))
 
 # ------------------------------------------------------------------ points and tiers
 def show_tiers() -> None:
@@ -307,26 +314,36 @@ def show_tiers() -> None:
         st.error(exc.message(ctx.lang))
     else:
         summary = loyalty.tier_summary(tiers)
+        order = [name for name, _ in loyalty.DEFAULT_TIERS]  # 普通 → 银卡 → 金卡 → 钻石 in table, bars, legend
+        summary = summary.set_index("tier").reindex([t for t in order if t in set(summary["tier"])]).reset_index()
         summary = summary.assign(name=summary["tier"].map(lambda c: ctx.t(f"loyalty.tier.{c}")))
+        tier_colours = ui.colour_map("tiers", summary["tier"], lambda c: ctx.t(f"loyalty.tier.{c}"))
         left, right = st.columns(2)
         with left:
-            fig = px.bar(summary, x="name", y="customers", text="customers",
+            fig = px.bar(summary, x="name", y="customers", text="customers", color="name",
+                         color_discrete_map=tier_colours, category_orders={"name": list(summary["name"])},
                          labels={"name": ctx.t("segmentation.col.tier"), "customers": ctx.t("segmentation.col.customers")})
+            fig.update_traces(texttemplate="%{text:,}")
+            fig.update_layout(showlegend=False)
+            fig.update_yaxes(tickformat=",d")
             ui.chart(ui.style_figure(fig, height=320), key="seg.chart.tiers")
         with right:
-            fig = px.pie(summary, names="name", values="revenue", hole=0.45)
-            ui.chart(ui.style_figure(fig, height=320), key="seg.chart.tier_revenue")
+            fig = px.pie(summary, names="name", values="revenue", hole=0.45, color="name",
+                         color_discrete_map=tier_colours, category_orders={"name": list(summary["name"])})
+            ui.chart(ui.money_pie(ui.style_figure(fig, height=320), ctx.lang), key="seg.chart.tier_revenue")
         shown = summary[["name", "customers", "share", "revenue", "revenue_share", "avg_points"]].rename(columns={
             "name": ctx.t("segmentation.col.tier"), "customers": ctx.t("segmentation.col.customers"),
             "share": ctx.t("segmentation.col.share"), "revenue": ctx.t("segmentation.col.lifetime_revenue"),
             "revenue_share": ctx.t("segmentation.col.revenue_share"), "avg_points": ctx.t("segmentation.col.avg_points"),
         })
-        st.dataframe(shown, hide_index=True, width="stretch", key="seg.tiers.table", column_config={
-            ctx.t("segmentation.col.share"): share, ctx.t("segmentation.col.revenue_share"): share,
-            ctx.t("segmentation.col.lifetime_revenue"): money,
+        tier_kinds = {ctx.t("segmentation.col.share"): "share", ctx.t("segmentation.col.revenue_share"): "share",
+                      ctx.t("segmentation.col.lifetime_revenue"): "money",
+                      ctx.t("segmentation.col.avg_points"): "decimal"}
+        ui.dataframe(shown, kinds=tier_kinds, key="seg.tiers.table", column_config={
             ctx.t("segmentation.col.avg_points"): st.column_config.NumberColumn(format="%,.0f"),
         })
-        ui.download_buttons(ctx, shown, "tiers", key="seg.tiers.download")
+        ui.download_buttons(ctx, shown, "tiers", key="seg.tiers.download", kinds=tier_kinds,
+                            title=ctx.t("segmentation.tab.tiers"))
 
 # ------------------------------------------------------------------ who they are
 def show_who() -> None:
@@ -339,19 +356,23 @@ def show_who() -> None:
         plural = {"province": "provinces", "acquisition_channel": "channels", "age_band": "age_bands",
                   "gender": "genders", "customer_type": "customer_types"}[dimension]
         mix = mix.assign(value=label_series(mix["value"], plural, ctx.lang), name=mix["segment"].map(segment_name))
+        segment_order = [segment_name(c) for c in rfm.SEGMENTS]
         order = mix.groupby("value")["customers"].sum().sort_values(ascending=False).index.tolist()[:15]
         mix = mix[mix["value"].isin(order)]
-        fig = px.bar(mix, x="value", y="share", color="name", category_orders={"value": order,
-                     "name": [segment_name(c) for c in rfm.SEGMENTS]},
+        fig = px.bar(mix, x="value", y="share", color="name",
+                     category_orders={"value": order, "name": segment_order},
+                     color_discrete_map=ui.colour_map("segments", rfm.SEGMENTS, segment_name),
                      labels={"value": ctx.t(f"segmentation.who.{dimension}"), "share": ctx.t("segmentation.col.share"),
                              "name": ctx.t("segmentation.col.segment")})
-        fig.update_yaxes(tickformat=".0%")
+        fig.update_yaxes(tickformat=".0%", hoverformat=".1%")
         fig.update_layout(barmode="stack", hovermode="closest")
         ui.chart(ui.style_figure(fig, height=420), key="seg.chart.who")
-        table = mix.pivot_table(index="value", columns="name", values="customers", fill_value=0).reindex(order)
-        table = table.rename_axis(ctx.t(f"segmentation.who.{dimension}")).reset_index()
-        st.dataframe(table, hide_index=True, width="stretch", key="seg.who.table")
-        ui.download_buttons(ctx, table, f"segment_mix_{dimension}", key="seg.who.download")
+        table = mix.pivot_table(index="value", columns="name", values="customers", fill_value=0, aggfunc="sum")
+        table = table.reindex(index=order, columns=[n for n in segment_order if n in table.columns]).astype("int64")
+        table = table.rename_axis(ctx.t(f"segmentation.who.{dimension}")).reset_index().rename_axis(columns=None)
+        ui.dataframe(table, key="seg.who.table")
+        ui.download_buttons(ctx, table, f"segment_mix_{dimension}", key="seg.who.download",
+                            title=ctx.t(f"segmentation.who.{dimension}"))
 
 
 # Only the open tab is computed and drawn (the others cost nothing on a rerun).

@@ -224,10 +224,10 @@ def test_treemap_is_tall_and_labels_every_tile_readably(open_app, demo_db, lang)
     spec = chart_spec(at, "seg.chart.treemap")
     assert spec["layout"]["height"] >= 500
     trace = spec["data"][0]
-    assert trace["textfont"]["size"] >= 16 and trace["texttemplate"] == "%{customdata[0]}"
+    assert trace["textfont"]["size"] >= 16 and trace["texttemplate"] == "%{text}"
     summary = rfm.segment_summary(expected_rfm(demo_db, filters_of(at)))
     summary = summary[summary["customers"] > 0]
-    tiles = {label: data[0] for label, data in zip(trace["labels"], trace["customdata"]) if data[0] != "(?)"}
+    tiles = dict(zip(trace["labels"][1:], trace["text"][1:]))  # [0]: the hidden root
     total = summary["customers"].sum()
     for code, customers in zip(summary["segment"], summary["customers"]):
         text = tiles[t(f"rfm.segment.{code}", lang)]
