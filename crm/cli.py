@@ -297,12 +297,19 @@ def cmd_segments(args: argparse.Namespace) -> int:
     from crm.export import write_table
     from crm.value.segments import customer_segments
 
+    lang = _lang()
     with access.reading(args.db) as con:
         filters = _analysis_filters(con, args)
-        table = customer_segments(con, filters, bins=args.bins, split=args.split, n_clusters=args.clusters)
+        table = customer_segments(con, filters, bins=args.bins, split=args.split, n_clusters=args.clusters,
+                                  lang=lang)
     path = write_table(table, args.out, kinds={"monetary": "money"})  # no title row: the header is row 1
-    print(t("segments.cli.written", _lang(), rows=len(table), file=str(path), start=filters.start,
+    print(t("segments.cli.written", lang, rows=len(table), file=str(path), start=filters.start,
             end=filters.end, as_of=filters.as_of))
+    sizes = table.dropna(subset=["cluster"]).groupby(["cluster", "cluster_name"]).size()
+    if len(sizes):
+        listed = t("segments.cli.clusters.separator", lang).join(
+            t("segments.cli.clusters.item", lang, name=name, customers=f"{count:,}") for (_, name), count in sizes.items())
+        print(t("segments.cli.clusters", lang, k=len(sizes), clusters=listed))
     return 0
 
 

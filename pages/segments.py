@@ -1,16 +1,18 @@
 """Segmentation: RFM 8-class model, k-means clusters, value concentration, points and tiers, who they are."""
 
+import math
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from crm.value import concentration, loyalty, profiles, rfm
+from crm.value import clusters, concentration, loyalty, profiles, rfm
 from crm.errors import CRMInputError
 from crm.formatting import format_money, format_number, format_percent
 from ui import components as ui
 from ui.cache import cached, shared
-from ui.labels import label_series
+from ui.labels import label_series, value_label
 from ui.shell import page_context
 
 ctx = page_context()
@@ -60,29 +62,37 @@ def show_rfm() -> None:
         ui.download_buttons(ctx, shown, "rfm_segments", key="seg.rfm.summary.download", kinds=kinds,
                             title=ctx.t("segmentation.tab.rfm"))
 
-        left, right = st.columns(2)
-        with left:
-            st.subheader(ctx.t("segmentation.rfm.treemap"))
-            tree = table[table["customers"] > 0]  # in the table's order, one fixed colour per class
-            fig = go.Figure(go.Treemap(
-                labels=tree["name"], parents=[""] * len(tree), values=tree["customers"], sort=False,
-                marker=dict(colors=[ui.colour("segments", c) for c in tree["segment"]]),
-                customdata=[[format_money(r, ctx.lang, compact=True), format_percent(s)]
-                            for r, s in zip(tree["revenue"], tree["revenue_share"])],
-                texttemplate="%{label}<br>%{value:,}",
-                hovertemplate="%{label}<br>%{value:,} · %{customdata[0]} (%{customdata[1]})<extra></extra>",
-            ))
-            ui.chart(ui.style_figure(fig, height=380), key="seg.chart.treemap")
-        with right:
-            st.subheader(ctx.t("segmentation.rfm.heatmap"))
-            grid = rfm.rf_grid(scores, bins=bins).pivot(index="r_score", columns="f_score", values="customers")
-            fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[str(c) for c in grid.columns],
-                                       y=[str(i) for i in grid.index], colorscale="Blues",
-                                       text=grid.to_numpy(), texttemplate="%{text:,}",
-                                       colorbar=dict(tickformat=",d")))
-            fig.update_xaxes(title=ctx.t("segmentation.rfm.f_score"))
-            fig.update_yaxes(title=ctx.t("segmentation.rfm.r_score"))
-            ui.chart(ui.style_figure(fig, height=380), key="seg.chart.heatmap")
+        # The treemap takes the full width: in half a page its eight tiles' labels shrank out of reach.
+        st.subheader(ctx.t("segmentation.rfm.treemap"))
+        tree = table[table["customers"] > 0]  # in the table's order, one fixed colour per class
+        tree_share = tree["customers"] / tree["customers"].sum()
+        root = columns["customers"]  # an explicit, hidden root: no dark frame around the tiles
+        fig = go.Figure(go.Treemap(
+            labels=[root, *tree["name"]], parents=["", *[root] * len(tree)],
+            values=[int(tree["customers"].sum()), *tree["customers"]], branchvalues="total", sort=False,
+            marker=dict(colors=["white", *[ui.colour("segments", c) for c in tree["segment"]]],
+                        line=dict(width=2, color="white"), pad=dict(t=0, l=0, r=0, b=0)),
+            # bold class name, customers and their share, as large as each tile allows (16 px at most)
+            # (the markup is in the template: `ui.chart` makes the labels' and texts' own markup inert)
+            text=["", *[f"{c:,} · {p:.0%}" for c, p in zip(tree["customers"], tree_share)]],
+            customdata=[["", ""], *[[format_money(r, ctx.lang, compact=True), format_percent(s)]
+                                    for r, s in zip(tree["revenue"], tree["revenue_share"])]],
+            texttemplate=["", *["<b>%{label}</b><br>%{text}"] * len(tree)], textfont_size=16, textposition="middle center", pathbar_visible=False,
+            tiling_packing="binary",  # in the table's order, squarify left the small classes thin slivers
+            hovertemplate="%{label}<br>%{value:,} · %{customdata[0]} (%{customdata[1]})<extra></extra>",
+        ))
+        fig = ui.style_figure(fig, height=540)
+        fig.update_layout(margin=dict(l=0, r=0, t=0, b=0))
+        ui.chart(fig, key="seg.chart.treemap")
+        st.subheader(ctx.t("segmentation.rfm.heatmap"))
+        grid = rfm.rf_grid(scores, bins=bins).pivot(index="r_score", columns="f_score", values="customers")
+        fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[str(c) for c in grid.columns],
+                                   y=[str(i) for i in grid.index], colorscale="Blues",
+                                   text=grid.to_numpy(), texttemplate="%{text:,}",
+                                   colorbar=dict(tickformat=",d")))
+        fig.update_xaxes(title=ctx.t("segmentation.rfm.f_score"))
+        fig.update_yaxes(title=ctx.t("segmentation.rfm.r_score"))
+        ui.chart(ui.style_figure(fig, height=380), key="seg.chart.heatmap")
 
         st.subheader(ctx.t("segmentation.rfm.drill"))
         present = [c for c in rfm.SEGMENTS if c in set(summary.loc[summary["customers"] > 0, "segment"])]
@@ -107,71 +117,124 @@ def show_rfm() -> None:
 # ------------------------------------------------------------------ clusters
 def show_clusters() -> None:
     st.caption(ctx.t("segmentation.clusters.caption"))
-    c1, c2, c3 = st.columns([1, 2, 1])
-    k_choice = c1.selectbox(ctx.t("segmentation.clusters.k"), [0, 2, 3, 4, 5, 6, 7, 8], key="seg.k",
-                            format_func=lambda k: ctx.t("segmentation.clusters.k.auto") if k == 0 else str(k))
-    extra = c2.multiselect(ctx.t("segmentation.clusters.extra"), ["tenure", "avg_order", "category_mix"],
-                           key="seg.extra", format_func=lambda e: ctx.t(f"segmentation.clusters.extra.{e}"),
-                           placeholder=ctx.t("display.choose"), select_all=False)
-    seed = c3.number_input(ctx.t("segmentation.clusters.seed"), min_value=0, value=0, step=1, key="seg.seed")
+    low, high = clusters.DEFAULT_K_RANGE
+    c1, c2 = st.columns([1, 3])
+    k_choice = c1.selectbox(ctx.t("segmentation.clusters.k"), [0, *range(2, 11)], key="seg.k",
+                            format_func=lambda k: ctx.t("segmentation.clusters.k.auto", low=low, high=high)
+                            if k == 0 else str(k))
+    with c2.expander(ctx.t("segmentation.clusters.advanced"), icon=":material/tune:"):
+        st.caption(ctx.t("segmentation.clusters.advanced.help"))
+        a1, a2 = st.columns([3, 1])
+        extra = a1.multiselect(ctx.t("segmentation.clusters.extra"), ["tenure", "avg_order", "category_mix"],
+                               key="seg.extra", format_func=lambda e: ctx.t(f"segmentation.clusters.extra.{e}"),
+                               placeholder=ctx.t("display.choose"), select_all=False)
+        seed = a2.number_input(ctx.t("segmentation.clusters.seed"), min_value=0, value=0, step=1, key="seg.seed")
     try:
         with st.spinner(ctx.t("segmentation.clusters.running")):
             result = shared(profiles.cluster_analysis, f, n_clusters=k_choice or None, extra=tuple(extra),
                             random_state=int(seed))
     except CRMInputError as exc:
         st.warning(exc.message(ctx.lang))
-    else:
-        scores_k = result.silhouette_scores
-        m1, m2 = st.columns(2)
-        m1.metric(ctx.t("segmentation.clusters.chosen"), result.n_clusters)
-        if result.n_clusters in scores_k:
-            m2.metric(ctx.t("segmentation.clusters.silhouette"), f"{scores_k[result.n_clusters]:.3f}")
-        left, right = st.columns(2)
-        with left:
-            st.subheader(ctx.t("segmentation.clusters.silhouette_by_k"))
-            silhouettes = pd.DataFrame({"k": [str(k) for k in scores_k], "score": list(scores_k.values())})
-            fig = px.bar(silhouettes, x="k", y="score", labels={"score": ctx.t("segmentation.clusters.silhouette")})
-            fig.update_traces(marker_color=[ui.PALETTE[1] if k == result.n_clusters else ui.PALETTE[0]
-                                            for k in scores_k])
-            ui.chart(ui.style_figure(fig, height=320), key="seg.chart.silhouette")
-        with right:
-            st.subheader(ctx.t("segmentation.clusters.scatter"))
-            sample = result.sample.assign(cluster=result.sample["cluster"].astype(str))
-            fig = px.scatter(sample, x="recency", y="monetary", color="cluster", size="frequency", log_y=True,
-                             opacity=0.6, labels={"recency": ctx.t("segmentation.col.recency"),
-                                                  "monetary": ctx.t("segmentation.col.monetary"),
-                                                  "cluster": ctx.t("segmentation.col.cluster")})
-            ui.chart(ui.style_figure(fig, height=320), key="seg.chart.clusters")
-        sizes, shape = st.columns(2)
-        profiles_df = result.profiles.assign(cluster=result.profiles["cluster"].astype(str))
-        with sizes:
-            st.subheader(ctx.t("segmentation.clusters.sizes"))
-            fig = px.bar(profiles_df, x="cluster", y="customers", text="customers",
-                         labels={"cluster": ctx.t("segmentation.col.cluster"),
-                                 "customers": ctx.t("segmentation.col.customers")})
-            ui.chart(ui.style_figure(fig, height=320), key="seg.chart.cluster_sizes")
-        with shape:
-            st.subheader(ctx.t("segmentation.clusters.profile"))
-            # each feature's cluster mean as a multiple of its overall mean (1 = average customer)
-            index = profiles.relative_profile(profiles_df, result.sample[["recency", "frequency", "monetary"]].mean())
-            index["feature"] = index["feature"].map(lambda c: ctx.t(f"segmentation.col.{c}"))
-            fig = px.bar(index, x="feature", y="index", color="cluster", barmode="group",
-                         labels={"feature": "", "index": ctx.t("segmentation.clusters.index"),
-                                 "cluster": ctx.t("segmentation.col.cluster")})
-            fig.add_hline(y=1, line_dash="dot", line_color="#94a3b8")
-            fig.update_layout(hovermode="closest")
-            ui.chart(ui.style_figure(fig, height=320), key="seg.chart.cluster_profile")
-        prof = result.profiles.rename(columns={
-            "cluster": ctx.t("segmentation.col.cluster"), "customers": ctx.t("segmentation.col.customers"),
-            "share": ctx.t("segmentation.col.share"), "revenue_share": ctx.t("segmentation.col.revenue_share"),
-            "recency": ctx.t("segmentation.col.recency"), "frequency": ctx.t("segmentation.col.frequency"),
-            "monetary": ctx.t("segmentation.col.monetary"),
-        })
-        st.dataframe(prof, hide_index=True, width="stretch", key="seg.clusters.profiles", column_config={
-            ctx.t("segmentation.col.share"): share, ctx.t("segmentation.col.revenue_share"): share,
-            ctx.t("segmentation.col.monetary"): money,
-        })
-        ui.download_buttons(ctx, prof, "cluster_profiles", key="seg.clusters.download")
+        return
+    names = clusters.name_clusters(result.levels, ctx.lang)
+    order = [names[c] for c in sorted(names)]  # cluster 1 (highest average spend) first, everywhere
+    colours = {names[c]: ui.PALETTE[(c - 1) % len(ui.PALETTE)] for c in names}
+    cluster_label = ctx.t("segmentation.col.cluster")
+    scores_k = {k: v for k, v in result.silhouette_scores.items() if not pd.isna(v)}
+    m1, m2, m3 = st.columns(3)
+    m1.metric(ctx.t("segmentation.clusters.chosen"), result.n_clusters)
+    if result.n_clusters in scores_k:
+        m2.metric(ctx.t("segmentation.clusters.silhouette"), f"{scores_k[result.n_clusters]:.3f}")
+    m3.metric(ctx.t("segmentation.clusters.customers_clustered"), f"{len(result.labels):,}")
+    low_k, high_k = result.k_range
+    if result.best_k is not None and k_choice and k_choice != result.best_k:
+        st.caption(ctx.t("segmentation.clusters.override", k=result.n_clusters, best=result.best_k,
+                         low=low_k, high=high_k))
+    elif result.best_k is not None:
+        st.caption(ctx.t("segmentation.clusters.best_k", k=result.best_k, low=low_k, high=high_k))
+
+    left, right = st.columns([2, 3])
+    with left:
+        st.subheader(ctx.t("segmentation.clusters.silhouette_by_k"))
+        in_use, other = ctx.t("segmentation.clusters.k_in_use"), ctx.t("segmentation.clusters.k_other")
+        silhouettes = pd.DataFrame({"k": [str(k) for k in scores_k], "score": list(scores_k.values()),
+                                    "use": [in_use if k == result.n_clusters else other for k in scores_k]})
+        fig = px.bar(silhouettes, x="k", y="score", color="use", text="score",
+                     color_discrete_map={in_use: "#334155", other: "#cbd5e1"},  # not a cluster colour
+                     category_orders={"k": silhouettes["k"].tolist(), "use": [in_use, other]},
+                     labels={"score": ctx.t("segmentation.clusters.silhouette"), "use": ""})
+        fig.update_traces(texttemplate="%{y:.3f}", textposition="outside", cliponaxis=False)
+        fig.update_xaxes(type="category", title="k")
+        fig.update_layout(hovermode="closest")
+        ui.chart(ui.style_figure(fig, height=320), key="seg.chart.silhouette")
+    with right:
+        st.subheader(ctx.t("segmentation.clusters.sizes"))
+        prof = result.profiles.assign(name=result.profiles["cluster"].map(names))
+        fig = px.bar(prof, x="customers", y="name", orientation="h", text="customers", color="name",
+                     color_discrete_map=colours, category_orders={"name": order},
+                     labels={"name": "", "customers": ctx.t("segmentation.col.customers")})
+        fig.update_traces(texttemplate="%{x:,}", textposition="auto", hovertemplate="%{y}: %{x:,}<extra></extra>")
+        fig.update_xaxes(tickformat=",d", rangemode="tozero", dtick=None if prof["customers"].max() >= 10 else 1)
+        fig.update_layout(showlegend=False, hovermode="closest")
+        ui.chart(ui.style_figure(fig, height=320), key="seg.chart.cluster_sizes")
+
+    scatter, shape = st.columns(2)
+    with scatter:
+        st.subheader(ctx.t("segmentation.clusters.scatter"))
+        sample = result.sample.assign(name=result.sample["cluster"].map(names))
+        # SVG: on a machine without a GPU, WebGL (Plotly's choice from 1,000 points) costs the browser seconds
+        fig = px.scatter(sample, x="recency", y="monetary", color="name", size="frequency", log_y=True,
+                         render_mode="svg", opacity=0.6, color_discrete_map=colours, category_orders={"name": order},
+                         labels={"recency": ctx.t("segmentation.col.recency"),
+                                 "monetary": ctx.t("segmentation.col.monetary"),
+                                 "frequency": ctx.t("segmentation.col.frequency"), "name": ""})
+        # money ticks in the reader's units (¥1万 / ¥10K) at the powers of ten the log axis spans
+        top = max(float(sample["monetary"].max()), 10.0)
+        ticks = [10.0 ** e for e in range(0, math.ceil(math.log10(top)) + 1)]
+        fig.update_yaxes(tickvals=ticks, ticktext=[format_money(v, ctx.lang, compact=True, decimals=0) for v in ticks])
+        fig.update_traces(hovertemplate=f"%{{fullData.name}}<br>{ctx.t('segmentation.col.recency')}: %{{x:,}}"
+                                        f"<br>{ctx.t('segmentation.col.monetary')}: ¥%{{y:,.0f}}"
+                                        f"<br>{ctx.t('segmentation.col.frequency')}: %{{marker.size:,}}<extra></extra>")
+        fig.update_layout(hovermode="closest")
+        ui.chart(ui.style_figure(fig, height=420), key="seg.chart.clusters")
+    with shape:
+        st.subheader(ctx.t("segmentation.clusters.profile"))
+        # each feature's cluster mean as a multiple of its overall mean (1 = average customer)
+        index = profiles.relative_profile(prof, result.sample[["recency", "frequency", "monetary"]].mean())
+        index["cluster"] = index["cluster"].map(names)
+        index["feature"] = index["feature"].map(lambda c: ctx.t(f"segmentation.col.{c}"))
+        fig = px.bar(index, x="feature", y="index", color="cluster", barmode="group",
+                     color_discrete_map=colours, category_orders={"cluster": order},
+                     labels={"feature": "", "index": ctx.t("segmentation.clusters.index"), "cluster": ""})
+        fig.add_hline(y=1, line_dash="dot", line_color="#94a3b8")
+        fig.update_yaxes(ticksuffix="×")
+        fig.update_layout(hovermode="closest")
+        ui.chart(ui.style_figure(fig, height=420), key="seg.chart.cluster_profile")
+
+    st.caption(ctx.t("segmentation.clusters.names_note"))
+    labels = {"name": cluster_label, "cluster": ctx.t("segmentation.clusters.number"),
+              "customers": ctx.t("segmentation.col.customers"), "share": ctx.t("segmentation.col.share"),
+              **{c: ctx.t(f"segmentation.clusters.col.{c}")
+                 for c in ("recency", "frequency", "monetary", "tenure", "avg_order")}}
+    kinds = {labels["customers"]: "count", labels["share"]: "share", labels["monetary"]: "money",
+             labels["avg_order"]: "money", labels["recency"]: "decimal", labels["tenure"]: "decimal",
+             labels["frequency"]: "decimal", ctx.t("segmentation.col.revenue_share"): "share"}
+    for column in prof.columns:
+        if str(column).startswith(clusters.MIX_PREFIX):
+            category = str(column)[len(clusters.MIX_PREFIX):]
+            labels[column] = ctx.t("cluster.feature.mix_other") if column == clusters.MIX_OTHER else \
+                ctx.t("cluster.feature.mix", category=value_label("categories", category, ctx.lang))
+            kinds[labels[column]] = "percent"
+    labels["revenue_share"] = ctx.t("segmentation.col.revenue_share")
+    table = prof[["name", *[c for c in prof.columns if c != "name"]]].rename(columns=labels)
+    days = st.column_config.NumberColumn(format=ctx.t("segmentation.clusters.format.days"))
+    ui.dataframe(table, kinds=kinds, key="seg.clusters.profiles", column_config={
+        labels["recency"]: days, labels["tenure"]: days,
+        labels["frequency"]: st.column_config.NumberColumn(format=ctx.t("segmentation.clusters.format.orders")),
+    })
+    ui.download_buttons(ctx, table, "cluster_profiles", key="seg.clusters.download", kinds=kinds,
+                        title=ctx.t("segmentation.tab.clusters"))
+
 
 # ------------------------------------------------------------------ value concentration
 def show_value() -> None:

@@ -1,4 +1,4 @@
-"""Customer clusters: k-means on RFM features (scikit-learn style estimator).
+"""Customer clusters: k-means on RFM features (scikit-learn style estimator), named from their profiles.
 
 Features (``cluster_features``), per customer with at least one order in
 ``crm_orders`` (non-returned, inside the dimension filters) dated in
@@ -19,16 +19,37 @@ Features (``cluster_features``), per customer with at least one order in
 Model (``RFMKMeans``): every numeric feature except the category shares is
 transformed with log1p(max(x, 0)) (spending and counts are heavily skewed),
 shares are used as they are; then all columns are standardised (z-scores,
-``StandardScaler``) and k-means (``KMeans``, n_init = 10) is fitted on a seeded
-random sample of at most ``sample_size`` customers. With ``n_clusters=None`` the
-number of clusters is the k in ``k_range`` (inclusive) with the best mean
-silhouette coefficient (Rousseeuw 1987, "Silhouettes: a graphical aid to the
-interpretation and validation of cluster analysis"), measured on a seeded
-subsample of at most ``silhouette_sample`` points of the sample; ties go to the
-smaller k. Clusters are then renumbered 1..k by the mean raw monetary value of
-their sample members, highest first, so "cluster 1" is always the most valuable.
-Everything random is drawn from ``random_state``: the same data and seed give the
-same labels.
+``StandardScaler``) and k-means (``KMeans``, Lloyd, ``n_init`` seeded starts) is
+fitted on a seeded random sample of at most ``sample_size`` customers (5,000 by
+default: the centres of a few well-filled clusters in a handful of dimensions
+hardly move with more, and the fit stays well under a second), on one thread. For every k in
+``k_range`` (inclusive, 3–8 by default: fewer groups say little to a marketer,
+more are hard to act on) the mean silhouette coefficient (Rousseeuw 1987,
+"Silhouettes: a graphical aid to the interpretation and validation of cluster
+analysis") is measured on a seeded subsample of at most ``silhouette_sample``
+points of that sample; with ``n_clusters=None`` the k with the best score is
+used (ties go to the smaller k), otherwise ``n_clusters`` (scored too). Clusters
+are then renumbered 1..k by the mean raw monetary value of their sample members,
+highest first, so "cluster 1" is always the most valuable. Everything random is
+drawn from ``random_state``: the same data and seed give the same labels.
+
+Names (``cluster_levels``, ``profile_traits``, ``name_clusters``): each
+cluster's level on recency, frequency and monetary is the mean, over its
+customers, of the feature's z-score among all clustered customers (on
+log1p(x), as the model sees it; 0 = the average customer, ±1 = one standard
+deviation). A level at or beyond ``NAME_THRESHOLD`` (0.5) standard deviations
+is a trait — recency: "recent" (below) or "dormant" (above); frequency:
+"frequent" / "occasional"; monetary: "high_value" / "low_value". A name has at
+most two traits, written in R, F, M order (高频高值, 新近低频, 沉睡低值): spend
+first — a monetary trait is always named, since value is what a marketer
+groups customers by — and then the stronger (larger |level|; recency on a tie)
+of the recency and frequency traits, or both of them when spend is unremarkable.
+A cluster without a trait is "average". Clusters that would share a name are told apart
+by a suffix ranking them along the feature whose levels spread most among them
+(ties in R, F, M order): two get "more recent" / "less recent" (较新近 / 较沉睡,
+likewise for frequency and spend), three "most recent" / "mid recency" / "least
+recent", four and five the lowest, lower, (middle,) higher, highest; numbers
+1, 2, … only when their levels are identical or more than five share a name.
 """
 
 from __future__ import annotations
@@ -40,9 +61,11 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances, silhouette_score
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from crm.store.db import query
 from crm.errors import CRMInputError
+from crm.i18n import t
 from crm.store.filters import Filters
 
 BASE_FEATURES = ("recency", "frequency", "monetary")
@@ -50,6 +73,11 @@ EXTRA_FEATURES = ("tenure", "avg_order", "category_mix")
 MAX_MIX_CATEGORIES = 12
 MIX_PREFIX = "mix_"
 MIX_OTHER = "mix_other"
+DEFAULT_K_RANGE = (3, 8)
+NAME_THRESHOLD = 0.5  # standard deviations from the average customer that make a trait
+# feature -> (trait below the average, trait above it)
+TRAITS = {"recency": ("recent", "dormant"), "frequency": ("occasional", "frequent"),
+          "monetary": ("low_value", "high_value")}
 
 _FEATURES_SELECT = """
 SELECT o.customer_id,
@@ -158,9 +186,10 @@ class RFMKMeans:
     Parameters
     ----------
     n_clusters : int or None
-        Number of clusters; None chooses it in `k_range` by silhouette.
+        Number of clusters; None takes the k of `k_range` with the best silhouette.
     k_range : (int, int)
-        Inclusive range of k tried when n_clusters is None (2 ≤ low ≤ high).
+        Inclusive range of k scored by silhouette (2 ≤ low ≤ high); capped at
+        n − 1 customers, and widened down to 2 when fewer than low + 1 remain.
     features : subset of ("recency", "frequency", "monetary")
     extra : subset of ("tenure", "avg_order", "category_mix")
         Columns of `cluster_features` to add; category_mix means every ``mix_*`` column.
@@ -168,13 +197,17 @@ class RFMKMeans:
         Customers (seeded random sample) k-means and the scaler are fitted on.
     silhouette_sample : int
         Points of that sample the silhouette is measured on.
+    n_init : int
+        Seeded k-means starts per k (the best by inertia is kept).
     random_state : int
         Seed of the samples and of k-means.
 
     Learned attributes
     ------------------
-    feature_names_in_ : columns of X used; n_clusters_ : chosen k;
-    silhouette_scores_ : {k: mean silhouette} (empty when n_clusters was given);
+    feature_names_in_ : columns of X used; n_clusters_ : k used;
+    silhouette_scores_ : {k: mean silhouette} for every k of the (capped) range,
+    and n_clusters when given (NaN where undefined); best_k_ : the k of the range
+    with the best score (None when no score is defined);
     scaler_ : the fitted StandardScaler; model_ : the fitted KMeans (its own labels);
     label_map_ : array, model label → cluster number 1..k; cluster_centers_ :
     standardised centres, row i = cluster i + 1; n_samples_fit_ : sample size used.
@@ -186,11 +219,12 @@ class RFMKMeans:
     def __init__(
         self,
         n_clusters: int | None = None,
-        k_range: tuple[int, int] = (2, 8),
+        k_range: tuple[int, int] = DEFAULT_K_RANGE,
         features: Sequence[str] = BASE_FEATURES,
         extra: Sequence[str] = (),
-        sample_size: int = 20_000,
-        silhouette_sample: int = 5_000,
+        sample_size: int = 5_000,
+        silhouette_sample: int = 2_000,
+        n_init: int = 3,
         random_state: int = 0,
     ):
         self.n_clusters = n_clusters
@@ -199,16 +233,19 @@ class RFMKMeans:
         self.extra = extra
         self.sample_size = sample_size
         self.silhouette_sample = silhouette_sample
+        self.n_init = n_init
         self.random_state = random_state
 
     # -- scikit-learn conventions -------------------------------------------------
+    _PARAMS = ("n_clusters", "k_range", "features", "extra", "sample_size", "silhouette_sample", "n_init",
+               "random_state")
+
     def get_params(self, deep: bool = True) -> dict[str, object]:
-        return {name: getattr(self, name) for name in (
-            "n_clusters", "k_range", "features", "extra", "sample_size", "silhouette_sample", "random_state")}
+        return {name: getattr(self, name) for name in self._PARAMS}
 
     def set_params(self, **params: object) -> "RFMKMeans":
         for name, value in params.items():
-            if name not in self.get_params():
+            if name not in self._PARAMS:
                 raise CRMInputError("cluster.error.parameter", name=name)
             setattr(self, name, value)
         return self
@@ -237,6 +274,8 @@ class RFMKMeans:
             raise CRMInputError("cluster.error.sample_size", name="sample_size", value=self.sample_size)
         if not self._positive_int(self.silhouette_sample, 10):
             raise CRMInputError("cluster.error.sample_size", name="silhouette_sample", value=self.silhouette_sample)
+        if not self._positive_int(self.n_init, 1):
+            raise CRMInputError("cluster.error.n_init", n_init=self.n_init)
         if isinstance(self.random_state, bool) or not isinstance(self.random_state, (int, np.integer)):
             raise CRMInputError("cluster.error.random_state", random_state=self.random_state)
         return features, extra
@@ -264,8 +303,19 @@ class RFMKMeans:
         return values
 
     # -- fitting ----------------------------------------------------------------------
+    def _kmeans(self, Z: np.ndarray, k: int) -> KMeans:
+        return KMeans(n_clusters=k, n_init=int(self.n_init), random_state=self.random_state).fit(Z)
+
     def fit(self, X: pd.DataFrame, y: object = None) -> "RFMKMeans":
-        """Fit the scaler and k-means on a sample of X (a `cluster_features` frame); returns self."""
+        """Fit the scaler and k-means on a sample of X (a `cluster_features` frame); returns self.
+
+        Runs on one thread (OpenMP and BLAS): on a server whose cores are busy with
+        other sessions, k-means' spinning worker threads made a fit 20 times slower.
+        """
+        with threadpool_limits(limits=1):
+            return self._fit(X)
+
+    def _fit(self, X: pd.DataFrame) -> "RFMKMeans":
         features, extra = self.validate_params()
         columns = self._columns(X, features, extra)
         n = len(X)
@@ -278,34 +328,32 @@ class RFMKMeans:
         scaler = StandardScaler().fit(raw)
         Z = scaler.transform(raw)
 
+        # silhouette of every k of the range (capped at n − 1; down to 2 for very few customers)
+        low, high = self.k_range
+        high = min(high, len(Z) - 1)
+        low = min(low, high)
+        candidates = list(range(low, high + 1)) if high >= 2 else []
+        if self.n_clusters is not None and self.n_clusters <= len(Z) - 1 and self.n_clusters not in candidates:
+            candidates.append(int(self.n_clusters))
+        m = min(self.silhouette_sample, len(Z))
+        sil_index = np.sort(rng.choice(len(Z), m, replace=False)) if m < len(Z) else np.arange(len(Z))
+        distances = pairwise_distances(Z[sil_index]) if candidates else None  # once for every k
+        models: dict[int, KMeans] = {}
         scores: dict[int, float] = {}
-        if self.n_clusters is None:
-            low, high = self.k_range
-            high = min(high, len(Z) - 1)
-            if low > high:
-                raise CRMInputError("cluster.error.too_few_customers", customers=n, needed=low + 1)
-            m = min(self.silhouette_sample, len(Z))
-            sil_index = np.sort(rng.choice(len(Z), m, replace=False)) if m < len(Z) else np.arange(len(Z))
-            distances = pairwise_distances(Z[sil_index])  # once for every k
-            best_k, best_model, best_score = None, None, -np.inf
-            for k in range(low, high + 1):
-                model = KMeans(n_clusters=k, n_init=10, random_state=self.random_state).fit(Z)
-                labels = model.labels_[sil_index]
-                distinct = len(np.unique(labels))
-                if 2 <= distinct <= len(sil_index) - 1:
-                    score = float(silhouette_score(distances, labels, metric="precomputed"))
-                else:
-                    score = float("nan")  # silhouette undefined (all points in one cluster)
-                scores[k] = score
-                if not np.isnan(score) and score > best_score:
-                    best_k, best_model, best_score = k, model, score
-            if best_model is None:  # no k gave a defined silhouette: keep the smallest
-                best_k = low
-                best_model = KMeans(n_clusters=low, n_init=10, random_state=self.random_state).fit(Z)
-            model, k = best_model, best_k
-        else:
+        for k in candidates:
+            models[k] = self._kmeans(Z, k)
+            labels = models[k].labels_[sil_index]
+            if 2 <= len(np.unique(labels)) <= len(sil_index) - 1:
+                scores[k] = float(silhouette_score(distances, labels, metric="precomputed"))
+            else:
+                scores[k] = float("nan")  # undefined: all sampled points in one cluster
+        in_range = [k for k in candidates if low <= k <= high and not np.isnan(scores[k])]
+        best_k = max(in_range, key=lambda k: (scores[k], -k)) if in_range else None
+        if self.n_clusters is not None:
             k = int(self.n_clusters)
-            model = KMeans(n_clusters=k, n_init=10, random_state=self.random_state).fit(Z)
+        else:
+            k = best_k if best_k is not None else max(low, 2)  # no defined score: the smallest k
+        model = models[k] if k in models else self._kmeans(Z, k)
 
         # Renumber by mean raw monetary of the sample members, highest first (ties: model label).
         monetary = X["monetary"].to_numpy(dtype="float64")[sample]
@@ -320,7 +368,8 @@ class RFMKMeans:
         self.scaler_ = scaler
         self.model_ = model
         self.n_clusters_ = k
-        self.silhouette_scores_ = scores
+        self.best_k_ = best_k
+        self.silhouette_scores_ = dict(sorted(scores.items()))
         self.label_map_ = label_map
         self.cluster_centers_ = model.cluster_centers_[order]
         self.n_samples_fit_ = len(Z)
@@ -344,7 +393,8 @@ class RFMKMeans:
         Z = self.transform(X)
         if len(Z) == 0:
             return np.empty(0, dtype=np.int64)
-        return self.label_map_[self.model_.predict(Z)]
+        with threadpool_limits(limits=1):
+            return self.label_map_[self.model_.predict(Z)]
 
     def fit_predict(self, X: pd.DataFrame, y: object = None) -> np.ndarray:
         """fit(X) then predict(X)."""
@@ -369,3 +419,94 @@ def cluster_profiles(X: pd.DataFrame, labels: Sequence[int]) -> pd.DataFrame:
     total = features["monetary"].sum() if "monetary" in features else 0
     out["revenue_share"] = grouped["monetary"].sum() / total if total else 0.0
     return out.rename_axis("cluster").reset_index()
+
+
+# ---------------------------------------------------------------------- names
+def cluster_levels(X: pd.DataFrame, labels: Sequence[int]) -> pd.DataFrame:
+    """Each cluster's level on recency, frequency and monetary, relative to all rows of X.
+
+    Columns: cluster, recency, frequency, monetary — the mean over the cluster's
+    customers of z = (log1p(max(x, 0)) − mean) ÷ sd, mean and (population) sd taken
+    over every row of X: 0 is the average customer, +1 one standard deviation above.
+    Sorted by cluster.
+    """
+    labels = np.asarray(labels)
+    if len(labels) != len(X):
+        raise CRMInputError("cluster.error.labels_length", labels=len(labels), rows=len(X))
+    features = list(TRAITS)
+    missing = [c for c in features if c not in X.columns]
+    if missing:
+        raise CRMInputError("cluster.error.missing_columns", columns=", ".join(missing))
+    logged = np.log1p(np.clip(X[features].to_numpy(dtype="float64"), 0.0, None))
+    sd = logged.std(axis=0)
+    z = (logged - logged.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    levels = pd.DataFrame(z, columns=features).groupby(labels).mean()
+    return levels.rename_axis("cluster").reset_index()
+
+
+def profile_traits(levels: pd.DataFrame, threshold: float = NAME_THRESHOLD) -> dict[int, tuple[str, ...]]:
+    """{cluster: its traits}, at most two, in R, F, M order (see the module docstring).
+
+    A feature whose level is ≤ −threshold gives its "below" trait (recent,
+    occasional, low_value), ≥ threshold its "above" trait (dormant, frequent,
+    high_value). A monetary trait is always kept, with the stronger of the
+    recency and frequency traits (recency on a tie); without one, both of those.
+    """
+    out: dict[int, tuple[str, ...]] = {}
+    features = list(TRAITS)
+    for row in levels.itertuples(index=False):
+        values = {f: float(getattr(row, f)) for f in features}
+        marked = [f for f in features if abs(values[f]) >= threshold]
+        if "monetary" in marked:
+            others = [f for f in marked if f != "monetary"]
+            marked = sorted(others, key=lambda f: -abs(values[f]))[:1] + ["monetary"]  # stable: recency first
+        out[int(row.cluster)] = tuple(TRAITS[f][values[f] > 0] for f in features if f in marked)
+    return out
+
+
+def profile_key(traits: Sequence[str]) -> str:
+    """Translation key of a cluster name: cluster.profile.<traits joined by '_'> or cluster.profile.average."""
+    return "cluster.profile." + ("_".join(traits) if traits else "average")
+
+
+# rank words for a group of clusters that share a name, ordered along one feature
+_RANK_WORDS = {2: ("lower", "higher"), 3: ("lowest", "middle", "highest"),
+               4: ("lowest", "lower", "higher", "highest"), 5: ("lowest", "lower", "middle", "higher", "highest")}
+
+
+def _suffixes(levels: pd.DataFrame, members: list[int]) -> dict[int, tuple[str, str]]:
+    """{cluster: (feature, rank word)} telling apart `members`, clusters that share a name.
+
+    Ordered along the feature whose levels spread most among them (first of R, F, M
+    on ties); ("number", "1"), ("number", "2"), … when their levels are identical or
+    more than five share a name.
+    """
+    table = levels.set_index("cluster").loc[members, list(TRAITS)]
+    spread = table.max() - table.min()
+    if float(spread.max()) <= 0 or len(members) not in _RANK_WORDS:
+        return {c: ("number", str(i)) for i, c in enumerate(members, start=1)}
+    feature = str(spread.idxmax())
+    ranked = table[feature].sort_values(kind="stable").index
+    return {int(c): (feature, word) for c, word in zip(ranked, _RANK_WORDS[len(members)])}
+
+
+def name_clusters(levels: pd.DataFrame, lang: str, threshold: float = NAME_THRESHOLD) -> dict[int, str]:
+    """{cluster: name} in `lang` from `cluster_levels`; names are unique (see the module docstring).
+
+    e.g. 高频高值 / "Frequent high spenders", 新近低频 / "Recent occasional buyers",
+    沉睡低值 / "Dormant low spenders"; a shared name gets a suffix such as
+    沉睡低值（较新近） / "Dormant low spenders (more recent)".
+    """
+    traits = profile_traits(levels, threshold)
+    names = {c: t(profile_key(tr), lang) for c, tr in traits.items()}
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for c, tr in traits.items():
+        groups.setdefault(tr, []).append(c)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        for c, (feature, word) in _suffixes(levels, sorted(members)).items():
+            suffix = t("cluster.suffix.number", lang, n=word) if feature == "number" \
+                else t(f"cluster.suffix.{feature}.{word}", lang)
+            names[c] = t("cluster.name.with_suffix", lang, name=names[c], suffix=suffix)
+    return names

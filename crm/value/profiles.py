@@ -5,9 +5,10 @@
   RFM segments: share = customers of the value in the segment ÷ customers of
   the value.
 * `cluster_analysis` — fits `RFMKMeans` once and returns what a page shows:
-  the silhouette score per k, cluster sizes and profiles, and a seeded sample
-  of customers for a scatter plot. Plain arguments in, plain frames out, so
-  the result can be cached.
+  the silhouette score of every k of the range, cluster sizes and profiles,
+  each cluster's standardised R/F/M levels (its name comes from them, see
+  `crm.value.clusters.name_clusters`), and a seeded sample of customers for a
+  scatter plot. Plain arguments in, plain frames out, so the result can be cached.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from crm.store.db import query
-from crm.value.clusters import RFMKMeans, cluster_features, cluster_profiles
+from crm.value.clusters import RFMKMeans, cluster_features, cluster_levels, cluster_profiles
 from crm.errors import CRMInputError
 from crm.value.rfm import compute_rfm
 
@@ -60,17 +61,20 @@ class ClusterAnalysis:
     """One clustering run, ready to draw."""
 
     n_clusters: int
-    silhouette_scores: dict[int, float]
+    best_k: int | None              # the k of k_range with the best silhouette
+    k_range: tuple[int, int]
+    silhouette_scores: dict[int, float]  # every k of the range (and n_clusters when given)
     profiles: pd.DataFrame          # cluster_profiles(): cluster, customers, share, feature means, revenue share
+    levels: pd.DataFrame            # cluster_levels(): cluster, recency, frequency, monetary (z, 0 = average)
     sample: pd.DataFrame            # customer_id, recency, frequency, monetary, cluster (≤ sample_points rows)
     labels: pd.DataFrame            # customer_id, cluster for everyone
 
 
 def cluster_analysis(con, filters, *, n_clusters: int | None = None, extra: tuple[str, ...] = (),
-                     random_state: int = 0, sample_points: int = 3000) -> ClusterAnalysis:
+                     random_state: int = 0, sample_points: int = 1500) -> ClusterAnalysis:
     """Fit k-means on standardised log-RFM (plus `extra` features) and label every customer.
 
-    k is `n_clusters`, or the k with the best silhouette score when None.
+    k is `n_clusters`, or the k of the default range (3–8) with the best silhouette score when None.
     """
     X = cluster_features(con, filters, extra)
     if len(X) < 10:
@@ -81,8 +85,11 @@ def cluster_analysis(con, filters, *, n_clusters: int | None = None, extra: tupl
     sample = out.sample(n=min(sample_points, len(out)), random_state=random_state)
     return ClusterAnalysis(
         n_clusters=int(model.n_clusters_),
+        best_k=None if model.best_k_ is None else int(model.best_k_),
+        k_range=tuple(int(k) for k in model.k_range),
         silhouette_scores={int(k): float(v) for k, v in model.silhouette_scores_.items()},
         profiles=cluster_profiles(X, labels),
+        levels=cluster_levels(X, labels),
         sample=sample.reset_index(drop=True),
         labels=out[["customer_id", "cluster"]],
     )

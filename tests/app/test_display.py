@@ -143,9 +143,11 @@ def test_rfm_treemap_keeps_table_order_and_segment_colours(open_app):
     at = open_app("zh", page="pages/segments.py")
     tree = figure_with(at, "treemap")["data"][0]
     order = [t(f"rfm.segment.{c}", "zh") for c in rfm.SEGMENTS]
-    assert list(tree["labels"]) == [n for n in order if n in tree["labels"]]
+    labels, colours = list(tree["labels"])[1:], list(tree["marker"]["colors"])[1:]  # [0]: the hidden root
+    assert tree["parents"][0] == "" and set(tree["parents"][1:]) == {tree["labels"][0]}
+    assert labels == [n for n in order if n in labels]
     assert tree["sort"] is False
-    assert tree["marker"]["colors"][0] == ui.COLOURS["segments"][rfm.SEGMENTS[order.index(tree["labels"][0])]]
+    assert colours[0] == ui.COLOURS["segments"][rfm.SEGMENTS[order.index(labels[0])]]
 
 
 # ------------------------------------------------------------------ §2.6 numbers in tables

@@ -41,6 +41,17 @@ def test_customer_segments_columns_and_values(shop):
     assert df["tier"].astype(str).to_dict() == {"A": "normal", "B": "normal", "C": "normal", "D": "normal", "E": "silver"}
     assert df.loc["E", "cluster"] == 1  # cluster 1 holds the highest spender
     assert df["cluster"].between(1, 4).all()
+    # every cluster has one name, the one the page shows (its profile name in the language asked for)
+    from crm.value.clusters import cluster_features, cluster_levels, name_clusters
+
+    X = cluster_features(shop, F)
+    labels = X["customer_id"].map(df["cluster"]).to_numpy()
+    names = {"zh": name_clusters(cluster_levels(X, labels), "zh"), "en": name_clusters(cluster_levels(X, labels), "en")}
+    assert df["cluster_name"].to_dict() == {c: names["zh"][k] for c, k in df["cluster"].items()}
+    english = customer_segments(shop, F, lang="en").set_index("customer_id")
+    assert english["cluster_name"].to_dict() == {c: names["en"][k] for c, k in df["cluster"].items()}
+    assert df.groupby("cluster")["cluster_name"].nunique().eq(1).all()
+    assert df["cluster_name"].nunique() == df["cluster"].nunique()
     assert df["r_score"].to_dict() == {"A": 3, "B": 2, "C": 1, "D": 5, "E": 4}
 
 
@@ -55,7 +66,7 @@ def test_customer_segments_too_few_to_cluster(shop):
     f = Filters(start=F.start, end=F.end, as_of=F.as_of, provinces=("广东",))  # A and C only
     df = customer_segments(shop, f)
     assert df["customer_id"].tolist() == ["A", "C"]
-    assert df["cluster"].isna().all()
+    assert df["cluster"].isna().all() and df["cluster_name"].isna().all()
 
 
 def test_customer_segments_validation(shop):
@@ -70,19 +81,20 @@ def read(path):
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
-def test_segments_command_writes_the_table(shop_file, tmp_path, capsys, suffix):
+def test_segments_command_writes_the_table(shop_file, tmp_path, capsys, monkeypatch, suffix):
+    monkeypatch.setenv("CRM_LANG", "en")
     out = tmp_path / f"segments{suffix}"
     assert cli.main(["segments", "--db", str(shop_file), "--as-of", "2024-06-30", "--out", str(out)]) == 0
     assert "Wrote 5 customers" in capsys.readouterr().out
     con = db.connect(shop_file)
-    expected = customer_segments(con, F)
+    expected = customer_segments(con, F, lang="en")
     con.close()
     written = read(out)
     assert written.columns.tolist() == SEGMENT_COLUMNS
     numbers = ["recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "cluster"]
     for column in numbers:  # Excel gives whole floats back as integers: compare numbers
         assert written[column].astype(float).tolist() == expected[column].astype(float).tolist(), column
-    for column in ["customer_id", "segment", "abc_class", "tier"]:
+    for column in ["customer_id", "segment", "abc_class", "tier", "cluster_name"]:
         assert written[column].astype(str).tolist() == expected[column].astype(str).tolist(), column
 
 
@@ -154,5 +166,11 @@ def test_segments_command_bad_extension(shop_file, tmp_path, capsys, monkeypatch
 def test_chinese_summary(shop_file, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("CRM_LANG", "zh")
     out = tmp_path / "s.csv"
-    assert cli.main(["segments", "--db", str(shop_file), "--out", str(out)]) == 0
-    assert "已写入 5 位客户" in capsys.readouterr().out
+    assert cli.main(["segments", "--db", str(shop_file), "--out", str(out), "--clusters", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "已写入 5 位客户" in printed
+    written = read(out)
+    sizes = written.groupby(["cluster", "cluster_name"]).size()
+    listed = "；".join(f"{name} {count} 人" for (_, name), count in sizes.items())
+    assert f"客户群（k = 2）：{listed}" in printed
+    assert written["cluster_name"].nunique() == 2 and not written["cluster_name"].str.isdigit().any()

@@ -50,9 +50,18 @@ def test_cluster_analysis_is_deterministic_and_complete(small_demo):
     assert a.profiles["revenue_share"].sum() == pytest.approx(1.0)
     # cluster 1 is the one with the highest average spend
     assert a.profiles.sort_values("monetary", ascending=False)["cluster"].iloc[0] == 1
-    assert len(a.sample) == min(3000, len(a.labels))
+    assert len(a.sample) == min(1500, len(a.labels))
+    assert a.best_k == max(a.silhouette_scores, key=a.silhouette_scores.get)
+    assert sorted(a.silhouette_scores) == [3, 4, 5, 6, 7, 8] and a.k_range == (3, 8)
     auto = profiles.cluster_analysis(small_demo, f, random_state=5)
-    assert auto.n_clusters == max(auto.silhouette_scores, key=auto.silhouette_scores.get)
+    assert auto.n_clusters == auto.best_k == max(auto.silhouette_scores, key=auto.silhouette_scores.get)
+    assert 3 <= auto.n_clusters <= 8
+    # levels: standardised means, weighted by size they average to 0 over everyone
+    assert a.levels["cluster"].tolist() == [1, 2, 3]
+    weights = a.profiles["customers"] / a.profiles["customers"].sum()
+    for feature in ("recency", "frequency", "monetary"):
+        assert (a.levels[feature] * weights).sum() == pytest.approx(0, abs=1e-9)
+    assert a.levels["monetary"].is_monotonic_decreasing  # cluster 1 spends most, also on the log scale
 
 
 def test_cluster_analysis_needs_customers(shop):
