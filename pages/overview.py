@@ -19,12 +19,14 @@ ui.page_header(ctx, "overview.title", ctx.t("overview.caption", start=format_dat
 
 kpis = cached(overview.compute_kpis, f)
 ui.kpi_cards(ctx, kpis)
+st.caption(ctx.t("overview.note.kpis", as_of=format_date(f.as_of, ctx.lang)))
 
 trend = cached(overview.monthly_trend, f)
 if trend.empty:
     ui.empty_state(ctx)
     st.stop()
 
+st.caption(ctx.t("overview.note.charts"))
 left, right = st.columns(2)
 with left:
     st.subheader(ctx.t("overview.trend.revenue"))
@@ -75,7 +77,7 @@ for tab, dimension, plural in zip(tabs, ("category", "channel", "province"), ("c
             ui.chart(ui.style_figure(fig), key=f"overview.chart.{dimension}")
         with table_col:
             st.dataframe(shown, hide_index=True, column_config=column_config, width="stretch",
-                         key=f"overview.table.{dimension}")
+                         key=f"overview.table.{dimension}", placeholder=ui.MISSING)
             ui.download_buttons(ctx, shown, f"overview_{dimension}", key=f"overview.download.{dimension}")
 
 with st.expander(ctx.t("overview.monthly_table")):
@@ -85,7 +87,7 @@ with st.expander(ctx.t("overview.monthly_table")):
         "new_customers": ctx.t("overview.col.new_customers"),
         "returning_customers": ctx.t("overview.col.returning_customers"),
     })
-    st.dataframe(monthly, hide_index=True, width="stretch", column_config={
+    st.dataframe(monthly, hide_index=True, width="stretch", placeholder=ui.MISSING, column_config={
         columns["revenue"]: money, columns["profit"]: money,
         ctx.t("overview.col.month"): st.column_config.DateColumn(format="YYYY-MM"),
     })

@@ -7,7 +7,7 @@ import streamlit as st
 
 from crm.value import concentration, loyalty, profiles, rfm
 from crm.errors import CRMInputError
-from crm.formatting import format_percent
+from crm.formatting import format_date, format_percent
 from ui import components as ui
 from ui.cache import cached, shared
 from ui.labels import label_series
@@ -43,20 +43,25 @@ def show_rfm() -> None:
         )
         columns = {
             "name": ctx.t("segmentation.col.segment"), "customers": ctx.t("segmentation.col.customers"),
-            "share": ctx.t("segmentation.col.share"), "revenue": ctx.t("segmentation.col.revenue"),
+            "share": ctx.t("segmentation.col.share"),
+            "revenue": ctx.t("scope.period", label=ctx.t("segmentation.col.revenue")),
             "revenue_share": ctx.t("segmentation.col.revenue_share"),
             "avg_recency": ctx.t("segmentation.col.avg_recency"),
             "avg_frequency": ctx.t("segmentation.col.avg_frequency"),
-            "avg_monetary": ctx.t("segmentation.col.avg_monetary"), "action": ctx.t("segmentation.col.action"),
+            "avg_monetary": ctx.t("scope.period", label=ctx.t("segmentation.col.avg_monetary")),
+            "action": ctx.t("segmentation.col.action"),
         }
         shown = table[list(columns)].rename(columns=columns)
-        st.dataframe(shown, hide_index=True, width="stretch", key="seg.rfm.summary", column_config={
+        st.dataframe(shown, hide_index=True, width="stretch", placeholder=ui.MISSING, key="seg.rfm.summary", column_config={
             columns["share"]: share, columns["revenue_share"]: share, columns["revenue"]: money,
             columns["avg_monetary"]: money,
             columns["avg_recency"]: st.column_config.NumberColumn(format="%.0f"),
             columns["avg_frequency"]: st.column_config.NumberColumn(format="%.1f"),
-        })
+        }, column_order=[c for c in shown.columns if c != columns["action"]])
         ui.download_buttons(ctx, shown, "rfm_segments", key="seg.rfm.summary.download")
+        # A grid cell cannot wrap: the actions (full sentences) are read in a table that wraps.
+        with st.expander(ctx.t("segmentation.col.action"), icon=":material/campaign:"):
+            st.table(shown[[columns["name"], columns["action"]]].set_index(columns["name"]))
 
         left, right = st.columns(2)
         with left:
@@ -86,13 +91,14 @@ def show_rfm() -> None:
         member_columns = {
             "customer_id": ctx.t("segmentation.col.customer_id"), "name": ctx.t("segmentation.col.name"),
             "last_order_date": ctx.t("segmentation.col.last_order"), "recency_days": ctx.t("segmentation.col.recency"),
-            "frequency": ctx.t("segmentation.col.frequency"), "monetary": ctx.t("segmentation.col.monetary"),
+            "frequency": ctx.t("segmentation.col.frequency"),
+            "monetary": ctx.t("scope.period", label=ctx.t("segmentation.col.monetary")),
             "r_score": "R", "f_score": "F", "m_score": "M",
         }
         listing = members[list(member_columns)].rename(columns=member_columns)
         if len(listing) > ui.MAX_ROWS_SHOWN:
             st.caption(ctx.t("common.rows_shown", shown=f"{ui.MAX_ROWS_SHOWN:,}", total=f"{len(listing):,}"))
-        st.dataframe(listing.head(ui.MAX_ROWS_SHOWN), hide_index=True, width="stretch", key="seg.drill.table", column_config={
+        st.dataframe(listing.head(ui.MAX_ROWS_SHOWN), hide_index=True, width="stretch", placeholder=ui.MISSING, key="seg.drill.table", column_config={
             member_columns["monetary"]: money,
             member_columns["last_order_date"]: st.column_config.DateColumn(format="YYYY-MM-DD"),
         })
@@ -160,7 +166,7 @@ def show_clusters() -> None:
             "recency": ctx.t("segmentation.col.recency"), "frequency": ctx.t("segmentation.col.frequency"),
             "monetary": ctx.t("segmentation.col.monetary"),
         })
-        st.dataframe(prof, hide_index=True, width="stretch", key="seg.clusters.profiles", column_config={
+        st.dataframe(prof, hide_index=True, width="stretch", placeholder=ui.MISSING, key="seg.clusters.profiles", column_config={
             ctx.t("segmentation.col.share"): share, ctx.t("segmentation.col.revenue_share"): share,
             ctx.t("segmentation.col.monetary"): money,
         })
@@ -168,6 +174,13 @@ def show_clusters() -> None:
 
 # ------------------------------------------------------------------ value concentration
 def show_value() -> None:
+    """Pareto curve and ABC classes of the period's customer value.
+
+    Filters: the analysis period and every dimension filter. The as-of date is not
+    used: a period total does not depend on it (and the sidebar keeps it at or
+    after the period end), which the tab says in a caption.
+    """
+    st.caption(ctx.t("segmentation.note.value"))
     c1, c2, c3 = st.columns([1, 1, 1])
     value = c1.radio(ctx.t("segmentation.value.measure"), concentration.VALUES, horizontal=True, key="seg.value",
                      format_func=lambda v: ctx.t(f"segmentation.col.{v}"))
@@ -209,7 +222,7 @@ def show_value() -> None:
                 "customer_share": ctx.t("segmentation.col.share"), "value": ctx.t(f"segmentation.col.{value}"),
                 "value_share": ctx.t("segmentation.col.revenue_share"),
             })
-            st.dataframe(abc, hide_index=True, width="stretch", key="seg.abc", column_config={
+            st.dataframe(abc, hide_index=True, width="stretch", placeholder=ui.MISSING, key="seg.abc", column_config={
                 ctx.t("segmentation.col.share"): share, ctx.t("segmentation.col.revenue_share"): share,
                 ctx.t(f"segmentation.col.{value}"): money,
             })
@@ -221,7 +234,15 @@ def show_value() -> None:
 
 # ------------------------------------------------------------------ points and tiers
 def show_tiers() -> None:
+    """Points and tiers on the as-of date.
+
+    Filters: the as-of date and every dimension filter (points count the orders
+    inside them). The analysis period is not used: a tier is a membership status
+    earned over all orders up to the as-of date, not a period figure; a caption
+    says so, and the revenue column is labelled lifetime.
+    """
     st.caption(ctx.t("segmentation.tiers.caption"))
+    st.caption(ctx.t("segmentation.note.tiers", as_of=format_date(f.as_of, ctx.lang)))
     c1, c2, c3, c4, c5 = st.columns(5)
     per_month = c1.number_input(ctx.t("segmentation.tiers.per_month"), min_value=0.0, value=1.0, step=0.5,
                                 key="seg.per_month")
@@ -255,7 +276,7 @@ def show_tiers() -> None:
             "share": ctx.t("segmentation.col.share"), "revenue": ctx.t("segmentation.col.lifetime_revenue"),
             "revenue_share": ctx.t("segmentation.col.revenue_share"), "avg_points": ctx.t("segmentation.col.avg_points"),
         })
-        st.dataframe(shown, hide_index=True, width="stretch", key="seg.tiers.table", column_config={
+        st.dataframe(shown, hide_index=True, width="stretch", placeholder=ui.MISSING, key="seg.tiers.table", column_config={
             ctx.t("segmentation.col.share"): share, ctx.t("segmentation.col.revenue_share"): share,
             ctx.t("segmentation.col.lifetime_revenue"): money,
             ctx.t("segmentation.col.avg_points"): st.column_config.NumberColumn(format="%,.0f"),
@@ -284,7 +305,7 @@ def show_who() -> None:
         ui.chart(ui.style_figure(fig, height=420), key="seg.chart.who")
         table = mix.pivot_table(index="value", columns="name", values="customers", fill_value=0).reindex(order)
         table = table.rename_axis(ctx.t(f"segmentation.who.{dimension}")).reset_index()
-        st.dataframe(table, hide_index=True, width="stretch", key="seg.who.table")
+        st.dataframe(table, hide_index=True, width="stretch", placeholder=ui.MISSING, key="seg.who.table")
         ui.download_buttons(ctx, table, f"segment_mix_{dimension}", key="seg.who.download")
 
 

@@ -15,6 +15,7 @@ MONEY_METRICS = {"revenue", "avg_order_value", "profit"}
 RATE_METRICS = {"repeat_rate"}
 LOWER_IS_BETTER = {"lapsed_customers", "open_complaints"}
 
+MISSING = "—"  # shown for a missing value in every table (st.dataframe's placeholder), never None / NaN / NaT
 MAX_ROWS_SHOWN = 2000  # rows a table draws on screen; downloads always hold every row
 
 PALETTE = ["#2563eb", "#f97316", "#10b981", "#a855f7", "#ef4444", "#14b8a6", "#eab308", "#64748b"]
@@ -74,12 +75,12 @@ def no_data(ctx: PageContext) -> None:
 
 def download_buttons(ctx: PageContext, df: pd.DataFrame, file_stem: str, key: str) -> None:
     """CSV (UTF-8 with BOM) and XLSX downloads of `df`, generated when clicked."""
-    left, right, _ = st.columns([1, 1, 4])
-    left.download_button(
+    row = st.container(horizontal=True, gap="small")  # buttons as wide as their labels: never clipped
+    row.download_button(
         ctx.t("common.download.csv"), data=lambda: export.to_csv_bytes(df), file_name=f"{file_stem}.csv",
         mime="text/csv", key=f"{key}.csv", icon=":material/download:", on_click="ignore",
     )
-    right.download_button(
+    row.download_button(
         ctx.t("common.download.xlsx"), data=lambda: export.to_xlsx_bytes(df), file_name=f"{file_stem}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}.xlsx",
         icon=":material/table_view:", on_click="ignore",

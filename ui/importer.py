@@ -86,12 +86,13 @@ def import_flow(ctx: PageContext, kind: str, name: str, data: bytes) -> None:
                           "reason": ctx.t("data.import.reason")})
         if len(rejected) > REJECTED_PREVIEW:
             st.caption(ctx.t("data.import.rejected_preview", shown=REJECTED_PREVIEW, total=len(rejected)))
-        st.dataframe(rejected.head(REJECTED_PREVIEW), hide_index=True, width="stretch", key="data.import.rejected")
+        st.dataframe(rejected.head(REJECTED_PREVIEW), hide_index=True, width="stretch", key="data.import.rejected",
+                     placeholder=ui.MISSING)
         ui.download_buttons(ctx, rejected, f"rejected_{name.rsplit('.', 1)[0]}", key="data.import.rejected")
 
     if plan.rows_accepted:
         with st.expander(ctx.t("data.import.preview")):
-            st.dataframe(plan.accepted.head(50), hide_index=True, width="stretch")
+            st.dataframe(plan.accepted.head(50), hide_index=True, width="stretch", placeholder=ui.MISSING)
 
     disabled = plan.rows_accepted == 0 or plan.already_imported
     if st.button(ctx.t("data.import.commit", count=format_number(plan.rows_accepted, ctx.lang)), type="primary",
@@ -132,7 +133,7 @@ def batches(ctx: PageContext) -> None:
         status=table["status"].map(lambda s: ctx.t(f"data.batches.status.{s}")),
         table_name=table["table_name"].map(lambda k: ctx.t(f"data.batches.table.{k}")),
     ).rename(columns={c: ctx.t(f"data.batches.col.{c}") for c in table.columns if c not in ("mapping", "file_hash")})
-    st.dataframe(shown, hide_index=True, width="stretch", key="data.batches.table")
+    st.dataframe(shown, hide_index=True, width="stretch", key="data.batches.table", placeholder=ui.MISSING)
     ui.download_buttons(ctx, shown, "import_batches", key="data.batches.download")
 
     undoable = table.loc[(table["status"] == "active") & (table["batch_id"] > 0)]
@@ -163,11 +164,13 @@ def quality(ctx: PageContext) -> None:
     q = cached(imports.data_quality)
     counts = dict(zip(q["row_counts"]["table_name"], q["row_counts"]["rows"]))
     orphans = q["orphan_orders"].iloc[0]
-    cols = st.columns(5)
-    for col, name in zip(cols, ("customers", "stub_customers", "orders", "tickets")):
-        col.metric(ctx.t(f"quality.table.{name}"), format_number(counts.get(name, 0), ctx.lang))
-    cols[4].metric(ctx.t("quality.orphan_orders"), format_number(orphans["orphan_orders"], ctx.lang),
-                   help=format_percent(orphans["orphan_share"]) if pd.notna(orphans["orphan_share"]) else None)
+    cards = st.container(horizontal=True)  # cards as wide as their titles, wrapping to a new line: never clipped
+    for name in ("customers", "stub_customers", "orders", "tickets"):
+        cards.metric(ctx.t(f"quality.table.{name}"), format_number(counts.get(name, 0), ctx.lang),
+                     border=True, width="content")
+    cards.metric(ctx.t("quality.orphan_orders"), format_number(orphans["orphan_orders"], ctx.lang), border=True,
+                 width="content",
+                 help=format_percent(orphans["orphan_share"]) if pd.notna(orphans["orphan_share"]) else None)
 
     st.subheader(ctx.t("quality.date_ranges"))
     ranges = q["date_ranges"].assign(table_name=lambda d: d["table_name"].map(lambda k: ctx.t(f"quality.table.{k}")))
@@ -175,7 +178,7 @@ def quality(ctx: PageContext) -> None:
         "table_name": ctx.t("quality.col.table"), "column_name": ctx.t("quality.col.column"),
         "rows": ctx.t("quality.col.rows"), "first_date": ctx.t("quality.col.first"),
         "last_date": ctx.t("quality.col.last"),
-    }), hide_index=True, width="stretch")
+    }), hide_index=True, width="stretch", placeholder=ui.MISSING)
 
     st.subheader(ctx.t("quality.empty_values"))
     empty = q["empty_values"].assign(table_name=lambda d: d["table_name"].map(lambda k: ctx.t(f"quality.table.{k}")))
@@ -184,7 +187,7 @@ def quality(ctx: PageContext) -> None:
         "rows": ctx.t("quality.col.rows"), "empty": ctx.t("quality.col.empty"),
         "empty_share": ctx.t("quality.col.empty_share"),
     })
-    st.dataframe(empty, hide_index=True, width="stretch", column_config={
+    st.dataframe(empty, hide_index=True, width="stretch", placeholder=ui.MISSING, column_config={
         ctx.t("quality.col.empty_share"): st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
     })
     ui.download_buttons(ctx, empty, "data_quality", key="data.quality.download")

@@ -1,8 +1,15 @@
 """Customer 360: find a customer and see everything about them.
 
-All figures are lifetime figures without the sidebar's dimension filters (this
-is one customer's own record). Orders are non-returned orders unless a column
-says otherwise.
+Two scopes, always labelled on the page:
+
+* all time (``profile``, ``order_history``, ``category_mix``, ``tickets``,
+  ``survey_answers``) — the customer's whole record, without the sidebar's
+  period or dimension filters: it is one customer's own history;
+* this period (``period_totals``) — revenue, orders and profit in the sidebar's
+  period inside its filters, the very figures of the key-account list, so the
+  two can be compared.
+
+Orders are non-returned orders unless a column says otherwise.
 """
 
 from __future__ import annotations
@@ -46,6 +53,12 @@ FROM order_facts
 WHERE customer_id = $customer_id
 GROUP BY order_month
 ORDER BY order_month
+"""
+
+_PERIOD_SQL = """
+SELECT count(*) AS orders, coalesce(sum(amount), 0) AS revenue, coalesce(sum(profit), 0) AS profit
+FROM crm_orders($provinces, $channels, $categories, $genders, $age_bands)
+WHERE customer_id = $customer_id AND order_date BETWEEN $start AND $end
 """
 
 _CATEGORY_MIX_SQL = """
@@ -149,6 +162,16 @@ def profile(con, customer_id: str, as_of: dt.date) -> dict[str, object]:
             f_score=_plain(row["f_score"]), m_score=_plain(row["m_score"]), segment=str(row["segment"]),
         )
     return result
+
+
+def period_totals(con, customer_id: str, filters: Filters) -> dict[str, float | int]:
+    """The customer's revenue, orders and profit in [filters.start, filters.end] inside the filters.
+
+    Non-returned orders of ``crm_orders``, as in ``crm.value.key_accounts``: for a
+    key account these equal its row in the list. Zeros when none.
+    """
+    row = query(con, _PERIOD_SQL, {**filters.params(), "customer_id": customer_id}).iloc[0]
+    return {"orders": int(row["orders"]), "revenue": float(row["revenue"]), "profit": float(row["profit"])}
 
 
 def order_history(con, customer_id: str) -> pd.DataFrame:
