@@ -168,19 +168,21 @@ with tab_360:
                 st.badge(ctx.t(f"rfm.segment.{info['segment']}"), icon=":material/donut_large:", color="blue")
             period = cached(customer360.period_totals, customer_id, f)
             st.caption(ctx.t("keyacc.note.360", start=format_date(f.start, ctx.lang), end=format_date(f.end, ctx.lang)))
-            # Two rows of the same three figures, all time and this period; the date column is wider (never clipped).
+            # Two rows of the same three figures, all time and this period; cards as wide as their text
+            # (wrapping to a new line when narrow), so a long date or amount is never cut off.
             for scope, figures, fourth in (
                 ("lifetime", info, (ctx.t("keyacc.360.last_order"), format_date(info.get("last_order_date"), ctx.lang))),
                 ("period", period, (ctx.t("keyacc.360.tier"),
                                     ctx.t(f"loyalty.tier.{info['tier']}") if info.get("tier") else ui.MISSING)),
             ):
-                cells = st.columns([1, 1, 1, 1.3])
-                for cell, name in zip(cells, ("revenue", "orders", "profit")):
+                cards = st.container(horizontal=True)
+                for name in ("revenue", "orders", "profit"):
                     value = figures.get(name)
                     shown = (format_money(value, ctx.lang, compact=True) if name != "orders"
                              else format_number(value, ctx.lang))
-                    cell.metric(ctx.t(f"scope.{scope}", label=ctx.t(f"keyacc.col.{name}")), shown, border=True)
-                cells[3].metric(fourth[0], fourth[1], border=True)
+                    cards.metric(ctx.t(f"scope.{scope}", label=ctx.t(f"keyacc.col.{name}")), shown, border=True,
+                                 width="content")
+                cards.metric(fourth[0], fourth[1], border=True, width="content")
             details = {
                 ctx.t("keyacc.360.province"): value_label("provinces", info.get("province"), ctx.lang),
                 ctx.t("keyacc.360.city"): info.get("city"),
