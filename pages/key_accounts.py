@@ -178,9 +178,9 @@ with tab_360:
                 cards = st.container(horizontal=True)
                 for name in ("revenue", "orders", "profit"):
                     value = figures.get(name)
-                    shown = (format_money(value, ctx.lang, compact=True) if name != "orders"
-                             else format_number(value, ctx.lang))
-                    cards.metric(ctx.t(f"scope.{scope}", label=ctx.t(f"keyacc.col.{name}")), shown, border=True,
+                    text = (format_money(value, ctx.lang, compact=True) if name != "orders"
+                            else format_number(value, ctx.lang))
+                    cards.metric(ctx.t(f"scope.{scope}", label=ctx.t(f"keyacc.col.{name}")), text, border=True,
                                  width="content")
                 cards.metric(fourth[0], fourth[1], border=True, width="content")
             details = {
