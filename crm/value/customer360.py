@@ -55,6 +55,16 @@ GROUP BY order_month
 ORDER BY order_month
 """
 
+# Complaints open on $as_of: the rule of the overview KPI and the key-account list.
+_OPEN_COMPLAINTS_SQL = """
+SELECT count(*) AS open_complaints
+FROM tickets
+WHERE customer_id = $customer_id AND type = 'complaint'
+  AND opened_at::DATE <= $as_of
+  AND (resolved_at::DATE > $as_of
+       OR (resolved_at IS NULL AND coalesce(status, 'open') NOT IN ('resolved', 'closed')))
+"""
+
 _PERIOD_SQL = """
 SELECT count(*) AS orders, coalesce(sum(amount), 0) AS revenue, coalesce(sum(profit), 0) AS profit
 FROM crm_orders($provinces, $channels, $categories, $genders, $age_bands)
@@ -127,7 +137,9 @@ def profile(con, customer_id: str, as_of: dt.date) -> dict[str, object]:
     * every column of ``customer_features`` (lifetime figures at the data's
       reference date: orders, revenue, recency_days, open_complaints, …);
     * ``as_of``; loyalty on that date: ``tenure_months``, ``spend``, ``points``,
-      ``tier`` (``crm.value.loyalty`` defaults);
+      ``tier`` (``crm.value.loyalty`` defaults); ``open_complaints`` — complaints
+      open on that date (the rule of the overview KPI and the key-account list,
+      so the 360° view and the list agree);
     * RFM over all history up to as_of, scored against every customer with an
       order by then (``crm.value.rfm`` defaults): ``rfm_recency_days``,
       ``rfm_frequency``, ``rfm_monetary``, ``r_score``, ``f_score``, ``m_score``,
@@ -140,6 +152,8 @@ def profile(con, customer_id: str, as_of: dt.date) -> dict[str, object]:
         raise CRMInputError("c360.error.unknown_customer", customer_id=customer_id)
     result = {column: _plain(value) for column, value in features.iloc[0].items()}
     result["as_of"] = as_of
+    result["open_complaints"] = int(query(con, _OPEN_COMPLAINTS_SQL,
+                                          {"customer_id": customer_id, "as_of": as_of}).iloc[0, 0])
 
     history = Filters(start=min(HISTORY_START, as_of), end=as_of, as_of=as_of)
     points = points_for_customers(con, history, [customer_id])

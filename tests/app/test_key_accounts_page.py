@@ -94,6 +94,9 @@ def test_customer_360_shows_all_time_and_this_period(open_app, demo_db, lang):
     assert shown[lifetime_label("orders")] == format_number(int(lifetime["orders"]), lang)
     assert shown[lifetime_label("profit")] == format_money(lifetime["profit"], lang, compact=True)
     assert lifetime["revenue"] >= period["revenue"]
+    # open complaints on the as-of date, as in the list
+    complaints = f"**{t('keyacc.col.open_complaints', lang)}** {row[t('keyacc.col.open_complaints', lang)]}"
+    assert any(complaints in m.value for m in at.markdown)
     f = filters_of(at)
     note = t("keyacc.note.360", lang, start=format_date(f.start, lang), end=format_date(f.end, lang))
     assert note in [c.value for c in at.caption]

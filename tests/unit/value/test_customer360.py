@@ -133,3 +133,11 @@ def test_period_totals_follow_the_period_and_filters(shop):
     assert c360.period_totals(shop, "B", year) == {"orders": 1, "revenue": 150.0, "profit": 60.0}
     assert c360.period_totals(shop, "C", year) == {"orders": 0, "revenue": 0.0, "profit": 0.0}
     assert c360.profile(shop, "A", AS_OF)["revenue"] == 600  # all time
+
+
+def test_open_complaints_are_counted_on_the_as_of_date(shop):
+    """E's complaint T5 (opened 03-20, resolved 07-10) is open on 06-30 but not on 07-15; A's T1 opened 06-01."""
+    assert c360.profile(shop, "E", AS_OF)["open_complaints"] == 1
+    assert c360.profile(shop, "E", dt.date(2024, 7, 15))["open_complaints"] == 0
+    assert c360.profile(shop, "A", dt.date(2024, 5, 31))["open_complaints"] == 0
+    assert c360.profile(shop, "A", AS_OF)["open_complaints"] == 1
