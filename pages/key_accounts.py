@@ -126,6 +126,7 @@ with tab_list:
         st.caption(ctx.t("keyacc.picked", customer=f"{picked['name'] or ''} · {picked['customer_id']}"))
 
 with tab_alerts:
+    st.caption(ctx.t("keyacc.note.list", as_of=format_date(f.as_of, ctx.lang)))
     c1, c2 = st.columns(2)
     drop = c1.slider(ctx.t("keyacc.alerts.drop"), min_value=5, max_value=95, value=30, step=5, key=state.KA_DROP,
                      format="%d%%")
