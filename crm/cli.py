@@ -59,6 +59,26 @@ def _parse_map(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
+def _parse_map_values(pairs: list[str]) -> dict[str, dict[str, str | None]]:
+    """``category:食品=美食`` arguments → {dimension: {value: target or None}}."""
+    from crm.intake import vocabulary
+
+    choices: dict[str, dict[str, str | None]] = {}
+    for pair in pairs or []:
+        dimension, source, target = vocabulary.parse_choice(pair)
+        choices.setdefault(dimension, {})[source] = target
+    return choices
+
+
+def _warn_unused_values(plan, pairs: list[str]) -> None:
+    """Say on stderr which --map-value values the file does not have."""
+    from crm.intake import vocabulary
+
+    for dimension, value in vocabulary.unused_choices(plan.values, _parse_map_values(pairs)):
+        print(t("imports.values.unused", _lang(), dimension=t(f"imports.field.{dimension}", _lang()), value=value),
+              file=sys.stderr)
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from crm.intake import imports
 
@@ -73,6 +93,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     plan = imports.prepare_import(
         con, path.read_bytes(), path.name, args.kind, mapping=_parse_map(args.map) or None,
     )
+    plan = imports.choose_values(plan, _parse_map_values(args.map_value))
+    _warn_unused_values(plan, args.map_value)
     print(imports.format_report(plan, _lang()))
     if args.rejected_out and len(plan.rejected):
         plan.rejected.to_csv(args.rejected_out, index=False, encoding="utf-8-sig")
@@ -80,6 +102,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 0
     result = imports.commit_import(con, plan)
     print(imports.format_result(result, _lang()))
+    return 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from crm.intake import templates
+
+    lang = normalise_language(args.lang) if args.lang else _lang()
+    path = templates.write_template(args.kind, args.out, lang)
+    print(t("imports.template.written", _lang(), kind=t(f"imports.kind.{args.kind}", _lang()), file=str(path),
+            columns=len(templates.template_frame(args.kind, lang).columns)))
     return 0
 
 
@@ -121,7 +153,7 @@ def cmd_segments(args: argparse.Namespace) -> int:
     con = db.connect(args.db)
     filters = _analysis_filters(con, args)
     table = customer_segments(con, filters, bins=args.bins, split=args.split, n_clusters=args.clusters)
-    path = write_table(table, args.out)
+    path = write_table(table, args.out, kinds={"monetary": "money"})  # no title row: the header is row 1
     print(t("segments.cli.written", _lang(), rows=len(table), file=str(path), start=filters.start,
             end=filters.end, as_of=filters.as_of))
     return 0
@@ -148,7 +180,9 @@ def cmd_key_accounts(args: argparse.Namespace) -> int:
     filters = _analysis_filters(con, args)
     result = select_key_accounts(con, filters, by=args.by, min_revenue=args.min_revenue,
                                  min_orders=args.min_orders, **selection)
-    path = write_table(result.table, args.out)
+    money = ("revenue", "profit", "avg_order_value", "prev_revenue")
+    path = write_table(result.table, args.out, kinds={**dict.fromkeys(money, "money"), "margin": "percent",
+                                                      "change": "percent", "last_order_date": "date"})
     print(t("key_accounts.cli.written", _lang(), rows=result.customers, file=str(path),
             revenue_share=format_percent(result.revenue_share), profit_share=format_percent(result.profit_share)))
     return 0
@@ -174,8 +208,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("kind", choices=["customers", "orders", "tickets"])
     p.add_argument("file")
     p.add_argument("--map", action="append", metavar="SOURCE=TARGET", help="column mapping, repeatable")
+    p.add_argument("--map-value", action="append", metavar="DIMENSION:VALUE=TARGET",
+                   help="store VALUE of category, channel or province as TARGET (remembered; "
+                        "empty TARGET keeps VALUE), repeatable")
     p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
     p.add_argument("--rejected-out", metavar="FILE", help="write rejected rows to this CSV")
+
+    p = add("template", cmd_template, "write an import template (headers and two example rows)")
+    p.add_argument("kind", choices=["customers", "orders", "tickets"])
+    p.add_argument("--out", required=True, metavar="FILE", help="output file, .csv or .xlsx")
+    p.add_argument("--lang", choices=["zh", "en"], default=None,
+                   help="header language (default: CRM_LANG, else the system locale)")
 
     p = add("undo", cmd_undo, "undo an import batch")
     p.add_argument("batch_id", type=int)

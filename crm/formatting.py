@@ -71,3 +71,74 @@ def relative_change(current: float | None, previous: float | None) -> float | No
     if _missing(current) or _missing(previous) or float(previous) == 0:
         return None
     return (float(current) - float(previous)) / abs(float(previous))
+
+
+# Percentages: one rule everywhere: one decimal ('12.3%'), in cards, tables, charts and exports (0.0%).
+PERCENT_DECIMALS = 1
+
+
+def _nice_step(span: float, target: int) -> float:
+    """A 1, 2, 2.5 or 5 × 10ⁿ step giving about `target` intervals over `span`."""
+    raw = span / max(target, 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 2.5, 5, 10):
+        if raw <= factor * magnitude:
+            return factor * magnitude
+    return 10 * magnitude
+
+
+def money_ticks(low: float, high: float, lang: str, *, target: int = 5) -> tuple[list[float], list[str]]:
+    """Tick values and texts for a money axis from `low` to `high`, in the reader's units.
+
+    Plotly only knows SI suffixes (k, M), so the ticks are computed here: round
+    steps (1, 2, 2.5, 5 × 10ⁿ) covering [low, high] and always including 0 when
+    the range spans it, labelled '¥50万' / '¥1.2亿' in Chinese, '¥500K' / '¥1.2M' in English.
+    All labels of one axis share one unit (used once the top tick reaches twice it) and the
+    fewest decimals that show every tick exactly.
+    """
+    if _missing(low) or _missing(high):
+        return [], []
+    low, high = float(min(low, high)), float(max(low, high))
+    if low == high:
+        low, high = (0.0, high) if high > 0 else (low, 0.0) if low < 0 else (0.0, 1.0)
+    step = _nice_step(high - low, target)
+    first = math.floor(low / step + 1e-9) * step
+    values = []
+    value = first
+    while value < high + step * 0.999:
+        values.append(round(value, 10) + 0.0)
+        value += step
+    top = max(abs(v) for v in values)
+    units = [(1e8, "亿"), (1e4, "万")] if lang == "zh" else [(1e9, "B"), (1e6, "M"), (1e3, "K")]
+    size, suffix = next(((s, u) for s, u in units if top >= 2 * s), (1.0, ""))  # ¥1,000 reads better than ¥1K
+    decimals = 0
+    while decimals < 4 and any(abs(round(v / size, decimals) - v / size) > 1e-9 for v in values):
+        decimals += 1
+    texts = []
+    for v in values:
+        scaled = v / size
+        sign = "-" if scaled < 0 else ""
+        texts.append(f"{sign}¥{abs(scaled):,.{decimals}f}{suffix}" if v else "¥0")
+    return values, texts
+
+
+def round_floats(df: pd.DataFrame, decimals: dict[str, int] | None = None, default: int = 6) -> pd.DataFrame:
+    """A copy with float columns rounded (per column, else `default`): no 530868.8200000002 in tables or files."""
+    out = df.copy()
+    decimals = decimals or {}
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].round(decimals.get(column, default))
+    return out
+
+
+def dates_without_midnight(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy where datetime columns whose times are all 00:00:00 become plain dates (no '00:00:00' on screen)."""
+    out = df.copy()
+    for column in out.columns:
+        series = out[column]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            present = series.dropna()
+            if present.empty or (present.dt.normalize() == present).all():
+                out[column] = series.dt.date
+    return out

@@ -3,12 +3,13 @@
 import streamlit as st
 
 from crm.intake import imports
+from ui import components as ui
 from ui import importer, state
 from ui.shell import page_context
+from ui.value_mapping import remembered_list, template_buttons
 
 ctx = page_context(filters=False)
-st.title(ctx.t("data.title"))
-st.caption(ctx.t("data.caption"))
+ui.page_header(ctx, "data.title", ctx.t("data.caption"), needs_data=False)
 importer.show_last_result(ctx)
 
 tab_import, tab_batches, tab_quality, tab_demo = st.tabs([
@@ -22,10 +23,14 @@ with tab_import:
         format_func=lambda k: ctx.t(f"data.import.kind.{k}"),
     )
     left.caption(ctx.t(f"data.import.kind.{kind}.help"))
+    template_buttons(ctx, kind, left)
+    remembered_list(ctx, left)
     upload = right.file_uploader(
         ctx.t("data.import.file"), type=["csv", "txt", "tsv", "xlsx", "xlsm", "parquet"], key=state.IMPORT_FILE,
         help=ctx.t("data.import.file.help"),
     )
+    if ctx.lang == "zh":  # Streamlit draws the drop zone's button and size line in English only
+        right.caption(ctx.t("display.uploader.hint", limit=f"{st.get_option('server.maxUploadSize'):,} MB"))
     if upload is None:
         st.info(ctx.t("data.import.empty"), icon=":material/upload_file:")
     else:

@@ -3,6 +3,7 @@
 import plotly.express as px
 import streamlit as st
 
+from crm.periods import month_coverage
 from crm.value import customer360, key_accounts
 from crm.errors import CRMInputError
 from crm.formatting import format_date, format_money, format_number, format_percent
@@ -90,15 +91,14 @@ def present(df):
     return out[list(columns)].rename(columns=columns)
 
 
+kinds = {columns["revenue"]: "money", columns["profit"]: "money", columns["prev_revenue"]: "money",
+         columns["avg_order_value"]: "money", columns["margin"]: "percent", columns["change"]: "percent",
+         columns["last_order_date"]: "date"}
 config = {
     columns["rank"]: st.column_config.NumberColumn(width=48, pinned=True),
     columns["name"]: st.column_config.TextColumn(width="medium", pinned=True),
     columns["revenue"]: st.column_config.ProgressColumn(format="¥%,.0f", min_value=0, width="medium",
                                                         max_value=float(table["revenue"].max() or 1)),
-    columns["profit"]: money, columns["prev_revenue"]: money, columns["avg_order_value"]: money,
-    columns["margin"]: st.column_config.NumberColumn(format="percent"),
-    columns["change"]: st.column_config.NumberColumn(format="percent", width=72),
-    columns["last_order_date"]: st.column_config.DateColumn(format="YYYY-MM-DD"),
 }
 
 tab_list, tab_alerts, tab_360 = st.tabs([ctx.t("keyacc.tab.list"), ctx.t("keyacc.tab.alerts"), ctx.t("keyacc.tab.360")])
@@ -115,10 +115,10 @@ with tab_list:
     shown = present(listing)
     if len(shown) > ui.MAX_ROWS_SHOWN:
         st.caption(ctx.t("common.rows_shown", shown=f"{ui.MAX_ROWS_SHOWN:,}", total=f"{len(shown):,}"))
-    event = st.dataframe(shown.head(ui.MAX_ROWS_SHOWN), hide_index=True, width="stretch", column_config=config,
+    event = ui.dataframe(shown.head(ui.MAX_ROWS_SHOWN), kinds=kinds, column_config=config, key="ka.table",
                          column_order=[columns[c] for c in ALWAYS + [c for c in OPTIONAL if c in optional]],
-                         key="ka.table", on_select="rerun", selection_mode="single-row", placeholder=ui.MISSING)
-    ui.download_buttons(ctx, shown, "key_accounts", key="ka.download")
+                         on_select="rerun", selection_mode="single-row")
+    ui.download_buttons(ctx, shown, "key_accounts", key="ka.download", kinds=kinds, title=ctx.t("keyacc.tab.list"))
     rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
     if rows:
         picked = listing.iloc[rows[0]]
@@ -135,13 +135,14 @@ with tab_alerts:
     if alerts.empty:
         st.success(ctx.t("keyacc.alerts.none"), icon=":material/verified:")
     else:
-        st.warning(ctx.t("keyacc.alerts.count", count=len(alerts)), icon=":material/notification_important:")
+        st.warning(ctx.t("keyacc.alerts.count", count=format_number(len(alerts), ctx.lang)),
+                   icon=":material/notification_important:")
         shown_alerts = present(alerts)
-        st.dataframe(shown_alerts, hide_index=True, width="stretch", column_config=config, key="ka.alerts.table",
+        ui.dataframe(shown_alerts, kinds=kinds, column_config=config, key="ka.alerts.table",
                      column_order=[columns[c] for c in ALWAYS + ["reason"]
-                                   + [c for c in OPTIONAL if c in optional and c != "reason"]],
-                     placeholder=ui.MISSING)
-        ui.download_buttons(ctx, shown_alerts, "key_account_alerts", key="ka.alerts.download")
+                                   + [c for c in OPTIONAL if c in optional and c != "reason"]])
+        ui.download_buttons(ctx, shown_alerts, "key_account_alerts", key="ka.alerts.download", kinds=kinds,
+                            title=ctx.t("keyacc.tab.alerts"))
 
 with tab_360:
     query_text = st.text_input(ctx.t("keyacc.360.search"), key="ka.360.search",
@@ -186,7 +187,8 @@ with tab_360:
                 cards.metric(fourth[0], fourth[1], border=True, width="content")
             details = {
                 ctx.t("keyacc.360.province"): value_label("provinces", info.get("province"), ctx.lang),
-                ctx.t("keyacc.360.city"): info.get("city"),
+                ctx.t("keyacc.360.city"): (value_label("cities", info.get("city"), ctx.lang)
+                                           if info.get("city") else None),
                 ctx.t("keyacc.360.channel"): value_label("channels", info.get("acquisition_channel"), ctx.lang),
                 ctx.t("keyacc.360.since"): format_date(info.get("first_order_date"), ctx.lang),
                 ctx.t("keyacc.360.rfm"): f"R{info.get('r_score', '—')} F{info.get('f_score', '—')} M{info.get('m_score', '—')}",
@@ -198,28 +200,32 @@ with tab_360:
             with left:
                 history = cached(customer360.order_history, customer_id)
                 if not history.empty:
+                    coverage = month_coverage(history["month"], data_first=ctx.first_date, data_last=ctx.reference)
                     fig = px.bar(history, x="month", y="revenue",
                                  labels={"month": ctx.t("overview.col.month"),
                                          "revenue": ctx.t("scope.lifetime", label=ctx.t("keyacc.col.revenue"))})
-                    fig.update_xaxes(tickformat="%Y-%m")
-                    ui.chart(ui.style_figure(fig, height=300), key="ka.chart.history")
+                    fig.update_xaxes(tickformat="%Y-%m", hoverformat="%Y-%m")
+                    fig = ui.money_axis(ui.style_figure(fig, height=300), ctx.lang)
+                    ui.chart(ui.mark_partial(fig, coverage["partial"]), key="ka.chart.history")
+                    ui.partial_note(ctx, coverage)
             with right:
                 mix = cached(customer360.category_mix, customer_id)
                 if not mix.empty:
+                    colours = ui.colour_map("categories", mix["category"],
+                                            lambda v: value_label("categories", v, ctx.lang))
                     mix = mix.assign(category=label_series(mix["category"], "categories", ctx.lang))
-                    fig = px.pie(mix, names="category", values="revenue", hole=0.45)
-                    ui.chart(ui.style_figure(fig, height=300), key="ka.chart.mix")
+                    fig = px.pie(mix, names="category", values="revenue", hole=0.45, color="category",
+                                 color_discrete_map=colours)
+                    ui.chart(ui.money_pie(ui.style_figure(fig, height=300), ctx.lang), key="ka.chart.mix")
             tickets = cached(customer360.tickets, customer_id)
-            st.markdown(f"**{ctx.t('keyacc.360.tickets')}** ({len(tickets)})")
+            st.markdown(f"**{ctx.t('keyacc.360.tickets')}** ({format_number(len(tickets), ctx.lang)})")
             if not tickets.empty:
                 tickets = tickets.assign(**{c: tickets[c].map(lambda v, c=c: ctx.t(f"keyacc.360.{c}.{v}")
                                                             if isinstance(v, str) else "")
                                             for c in ("type", "status", "channel")})
-                st.dataframe(tickets.rename(columns=lambda c: ctx.t(f"keyacc.360.col.{c}")), hide_index=True,
-                             width="stretch", key="ka.360.tickets", placeholder=ui.MISSING)
+                ui.dataframe(tickets.rename(columns=lambda c: ctx.t(f"keyacc.360.col.{c}")), key="ka.360.tickets")
             answers = cached(customer360.survey_answers, customer_id)
-            st.markdown(f"**{ctx.t('keyacc.360.surveys')}** ({len(answers)})")
+            st.markdown(f"**{ctx.t('keyacc.360.surveys')}** ({format_number(len(answers), ctx.lang)})")
             if not answers.empty:
                 answers = answers[["submitted_at", "survey_title", "question", "value_num", "value_text"]]
-                st.dataframe(answers.rename(columns=lambda c: ctx.t(f"keyacc.360.col.{c}")), hide_index=True,
-                             width="stretch", key="ka.360.surveys", placeholder=ui.MISSING)
+                ui.dataframe(answers.rename(columns=lambda c: ctx.t(f"keyacc.360.col.{c}")), key="ka.360.surveys")

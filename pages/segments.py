@@ -7,7 +7,7 @@ import streamlit as st
 
 from crm.value import concentration, loyalty, profiles, rfm
 from crm.errors import CRMInputError
-from crm.formatting import format_date, format_percent
+from crm.formatting import format_date, format_money, format_number, format_percent
 from ui import components as ui
 from ui.cache import cached, shared
 from ui.labels import label_series
@@ -52,13 +52,15 @@ def show_rfm() -> None:
             "action": ctx.t("segmentation.col.action"),
         }
         shown = table[list(columns)].rename(columns=columns)
-        st.dataframe(shown, hide_index=True, width="stretch", placeholder=ui.MISSING, key="seg.rfm.summary", column_config={
-            columns["share"]: share, columns["revenue_share"]: share, columns["revenue"]: money,
-            columns["avg_monetary"]: money,
-            columns["avg_recency"]: st.column_config.NumberColumn(format="%.0f"),
+        kinds = {columns["share"]: "share", columns["revenue_share"]: "share", columns["revenue"]: "money",
+                 columns["avg_monetary"]: "money", columns["avg_recency"]: "decimal",
+                 columns["avg_frequency"]: "decimal"}
+        ui.dataframe(shown, kinds=kinds, key="seg.rfm.summary", column_config={
+            columns["avg_recency"]: st.column_config.NumberColumn(format="%,.0f"),
             columns["avg_frequency"]: st.column_config.NumberColumn(format="%.1f"),
         }, column_order=[c for c in shown.columns if c != columns["action"]])
-        ui.download_buttons(ctx, shown, "rfm_segments", key="seg.rfm.summary.download")
+        ui.download_buttons(ctx, shown, "rfm_segments", key="seg.rfm.summary.download", kinds=kinds,
+                            title=ctx.t("segmentation.tab.rfm"))
         # A grid cell cannot wrap: the actions (full sentences) are read in a table that wraps.
         with st.expander(ctx.t("segmentation.col.action"), icon=":material/campaign:"):
             st.table(shown[[columns["name"], columns["action"]]].set_index(columns["name"]))
@@ -66,18 +68,23 @@ def show_rfm() -> None:
         left, right = st.columns(2)
         with left:
             st.subheader(ctx.t("segmentation.rfm.treemap"))
-            tree = table[table["customers"] > 0]
-            fig = px.treemap(tree, path=["name"], values="customers", color="revenue_share",
-                             color_continuous_scale="Blues", hover_data={"revenue": ":,.0f"})
-            fig.update_traces(texttemplate="%{label}<br>%{value:,}")
-            fig.update_coloraxes(colorbar_title=columns["revenue_share"], colorbar_tickformat=".0%")
+            tree = table[table["customers"] > 0]  # in the table's order, one fixed colour per class
+            fig = go.Figure(go.Treemap(
+                labels=tree["name"], parents=[""] * len(tree), values=tree["customers"], sort=False,
+                marker=dict(colors=[ui.colour("segments", c) for c in tree["segment"]]),
+                customdata=[[format_money(r, ctx.lang, compact=True), format_percent(s)]
+                            for r, s in zip(tree["revenue"], tree["revenue_share"])],
+                texttemplate="%{label}<br>%{value:,}",
+                hovertemplate="%{label}<br>%{value:,} · %{customdata[0]} (%{customdata[1]})<extra></extra>",
+            ))
             ui.chart(ui.style_figure(fig, height=380), key="seg.chart.treemap")
         with right:
             st.subheader(ctx.t("segmentation.rfm.heatmap"))
             grid = rfm.rf_grid(scores, bins=bins).pivot(index="r_score", columns="f_score", values="customers")
             fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=[str(c) for c in grid.columns],
                                        y=[str(i) for i in grid.index], colorscale="Blues",
-                                       text=grid.to_numpy(), texttemplate="%{text:,}"))
+                                       text=grid.to_numpy(), texttemplate="%{text:,}",
+                                       colorbar=dict(tickformat=",d")))
             fig.update_xaxes(title=ctx.t("segmentation.rfm.f_score"))
             fig.update_yaxes(title=ctx.t("segmentation.rfm.r_score"))
             ui.chart(ui.style_figure(fig, height=380), key="seg.chart.heatmap")
@@ -98,11 +105,10 @@ def show_rfm() -> None:
         listing = members[list(member_columns)].rename(columns=member_columns)
         if len(listing) > ui.MAX_ROWS_SHOWN:
             st.caption(ctx.t("common.rows_shown", shown=f"{ui.MAX_ROWS_SHOWN:,}", total=f"{len(listing):,}"))
-        st.dataframe(listing.head(ui.MAX_ROWS_SHOWN), hide_index=True, width="stretch", placeholder=ui.MISSING, key="seg.drill.table", column_config={
-            member_columns["monetary"]: money,
-            member_columns["last_order_date"]: st.column_config.DateColumn(format="YYYY-MM-DD"),
-        })
-        ui.download_buttons(ctx, listing, f"segment_{chosen}", key="seg.drill.download")
+        member_kinds = {member_columns["monetary"]: "money", member_columns["last_order_date"]: "date"}
+        ui.dataframe(listing.head(ui.MAX_ROWS_SHOWN), kinds=member_kinds, key="seg.drill.table")
+        ui.download_buttons(ctx, listing, f"segment_{chosen}", key="seg.drill.download", kinds=member_kinds,
+                            title=segment_name(chosen))
 
 # ------------------------------------------------------------------ clusters
 def show_clusters() -> None:
@@ -111,7 +117,8 @@ def show_clusters() -> None:
     k_choice = c1.selectbox(ctx.t("segmentation.clusters.k"), [0, 2, 3, 4, 5, 6, 7, 8], key="seg.k",
                             format_func=lambda k: ctx.t("segmentation.clusters.k.auto") if k == 0 else str(k))
     extra = c2.multiselect(ctx.t("segmentation.clusters.extra"), ["tenure", "avg_order", "category_mix"],
-                           key="seg.extra", format_func=lambda e: ctx.t(f"segmentation.clusters.extra.{e}"))
+                           key="seg.extra", format_func=lambda e: ctx.t(f"segmentation.clusters.extra.{e}"),
+                           placeholder=ctx.t("display.choose"), select_all=False)
     seed = c3.number_input(ctx.t("segmentation.clusters.seed"), min_value=0, value=0, step=1, key="seg.seed")
     try:
         with st.spinner(ctx.t("segmentation.clusters.running")):
@@ -197,8 +204,8 @@ def show_value() -> None:
                   format_percent(top["value_share"]))
         m2.metric(ctx.t("segmentation.value.for80", measure=ctx.t(f"segmentation.col.{value}")),
                   format_percent(needed) if needed is not None else "—")
-        m3.metric(ctx.t("segmentation.col.customers"), f"{top['total_customers']:,}")
-        st.markdown(ctx.t("segmentation.value.headline", top=format_percent(top["customer_share"], decimals=0),
+        m3.metric(ctx.t("segmentation.col.customers"), format_number(top["total_customers"], ctx.lang))
+        st.markdown(ctx.t("segmentation.value.headline", top=format_percent(top["customer_share"]),
                           share=format_percent(top["value_share"]), measure=ctx.t(f"segmentation.col.{value}")))
         points = concentration.pareto_points(curve)
         fig = go.Figure()
@@ -208,8 +215,9 @@ def show_value() -> None:
                         name=ctx.t("segmentation.value.equal"))
         fig.add_vline(x=0.2, line_dash="dash", line_color="#f97316")
         fig.add_hline(y=0.8, line_dash="dash", line_color="#f97316")
-        fig.update_xaxes(tickformat=".0%", title=ctx.t("segmentation.value.x"))
-        fig.update_yaxes(tickformat=".0%", title=ctx.t("segmentation.value.y", measure=ctx.t(f"segmentation.col.{value}")))
+        fig.update_xaxes(tickformat=".0%", hoverformat=".1%", title=ctx.t("segmentation.value.x"))
+        fig.update_yaxes(tickformat=".0%", hoverformat=".1%",
+                         title=ctx.t("segmentation.value.y", measure=ctx.t(f"segmentation.col.{value}")))
         fig.update_layout(hovermode="closest")
         ui.chart(ui.style_figure(fig, height=380), key="seg.chart.pareto")
         try:
@@ -222,15 +230,18 @@ def show_value() -> None:
                 "customer_share": ctx.t("segmentation.col.share"), "value": ctx.t(f"segmentation.col.{value}"),
                 "value_share": ctx.t("segmentation.col.revenue_share"),
             })
-            st.dataframe(abc, hide_index=True, width="stretch", placeholder=ui.MISSING, key="seg.abc", column_config={
-                ctx.t("segmentation.col.share"): share, ctx.t("segmentation.col.revenue_share"): share,
-                ctx.t(f"segmentation.col.{value}"): money,
+            abc_kinds = {ctx.t("segmentation.col.share"): "share", ctx.t("segmentation.col.revenue_share"): "share",
+                         ctx.t(f"segmentation.col.{value}"): "count" if value == "orders" else "money"}
+            ui.dataframe(abc, kinds=abc_kinds, key="seg.abc", column_config={
+                ctx.t("segmentation.col.abc_class"): st.column_config.TextColumn(),
             })
             export = classes.rename(columns={"customer_id": ctx.t("segmentation.col.customer_id"),
                                              "value": ctx.t(f"segmentation.col.{value}"),
                                              "cumulative_share": ctx.t("segmentation.col.cumulative_share"),
                                              "abc_class": ctx.t("segmentation.col.abc_class")})
-            ui.download_buttons(ctx, export, "abc_classes", key="seg.abc.download")
+            ui.download_buttons(ctx, export, "abc_classes", key="seg.abc.download", kinds={
+                ctx.t(f"segmentation.col.{value}"): "count" if value == "orders" else "money",
+                ctx.t("segmentation.col.cumulative_share"): "percent"}, title=ctx.t("segmentation.tab.value"))
 
 # ------------------------------------------------------------------ points and tiers
 def show_tiers() -> None:
@@ -262,26 +273,36 @@ def show_tiers() -> None:
         st.error(exc.message(ctx.lang))
     else:
         summary = loyalty.tier_summary(tiers)
+        order = [name for name, _ in loyalty.DEFAULT_TIERS]  # 普通 → 银卡 → 金卡 → 钻石 in table, bars, legend
+        summary = summary.set_index("tier").reindex([t for t in order if t in set(summary["tier"])]).reset_index()
         summary = summary.assign(name=summary["tier"].map(lambda c: ctx.t(f"loyalty.tier.{c}")))
+        tier_colours = ui.colour_map("tiers", summary["tier"], lambda c: ctx.t(f"loyalty.tier.{c}"))
         left, right = st.columns(2)
         with left:
-            fig = px.bar(summary, x="name", y="customers", text="customers",
+            fig = px.bar(summary, x="name", y="customers", text="customers", color="name",
+                         color_discrete_map=tier_colours, category_orders={"name": list(summary["name"])},
                          labels={"name": ctx.t("segmentation.col.tier"), "customers": ctx.t("segmentation.col.customers")})
+            fig.update_traces(texttemplate="%{text:,}")
+            fig.update_layout(showlegend=False)
+            fig.update_yaxes(tickformat=",d")
             ui.chart(ui.style_figure(fig, height=320), key="seg.chart.tiers")
         with right:
-            fig = px.pie(summary, names="name", values="revenue", hole=0.45)
-            ui.chart(ui.style_figure(fig, height=320), key="seg.chart.tier_revenue")
+            fig = px.pie(summary, names="name", values="revenue", hole=0.45, color="name",
+                         color_discrete_map=tier_colours, category_orders={"name": list(summary["name"])})
+            ui.chart(ui.money_pie(ui.style_figure(fig, height=320), ctx.lang), key="seg.chart.tier_revenue")
         shown = summary[["name", "customers", "share", "revenue", "revenue_share", "avg_points"]].rename(columns={
             "name": ctx.t("segmentation.col.tier"), "customers": ctx.t("segmentation.col.customers"),
             "share": ctx.t("segmentation.col.share"), "revenue": ctx.t("segmentation.col.lifetime_revenue"),
             "revenue_share": ctx.t("segmentation.col.revenue_share"), "avg_points": ctx.t("segmentation.col.avg_points"),
         })
-        st.dataframe(shown, hide_index=True, width="stretch", placeholder=ui.MISSING, key="seg.tiers.table", column_config={
-            ctx.t("segmentation.col.share"): share, ctx.t("segmentation.col.revenue_share"): share,
-            ctx.t("segmentation.col.lifetime_revenue"): money,
+        tier_kinds = {ctx.t("segmentation.col.share"): "share", ctx.t("segmentation.col.revenue_share"): "share",
+                      ctx.t("segmentation.col.lifetime_revenue"): "money",
+                      ctx.t("segmentation.col.avg_points"): "decimal"}
+        ui.dataframe(shown, kinds=tier_kinds, key="seg.tiers.table", column_config={
             ctx.t("segmentation.col.avg_points"): st.column_config.NumberColumn(format="%,.0f"),
         })
-        ui.download_buttons(ctx, shown, "tiers", key="seg.tiers.download")
+        ui.download_buttons(ctx, shown, "tiers", key="seg.tiers.download", kinds=tier_kinds,
+                            title=ctx.t("segmentation.tab.tiers"))
 
 # ------------------------------------------------------------------ who they are
 def show_who() -> None:
@@ -294,19 +315,23 @@ def show_who() -> None:
         plural = {"province": "provinces", "acquisition_channel": "channels", "age_band": "age_bands",
                   "gender": "genders", "customer_type": "customer_types"}[dimension]
         mix = mix.assign(value=label_series(mix["value"], plural, ctx.lang), name=mix["segment"].map(segment_name))
+        segment_order = [segment_name(c) for c in rfm.SEGMENTS]
         order = mix.groupby("value")["customers"].sum().sort_values(ascending=False).index.tolist()[:15]
         mix = mix[mix["value"].isin(order)]
-        fig = px.bar(mix, x="value", y="share", color="name", category_orders={"value": order,
-                     "name": [segment_name(c) for c in rfm.SEGMENTS]},
+        fig = px.bar(mix, x="value", y="share", color="name",
+                     category_orders={"value": order, "name": segment_order},
+                     color_discrete_map=ui.colour_map("segments", rfm.SEGMENTS, segment_name),
                      labels={"value": ctx.t(f"segmentation.who.{dimension}"), "share": ctx.t("segmentation.col.share"),
                              "name": ctx.t("segmentation.col.segment")})
-        fig.update_yaxes(tickformat=".0%")
+        fig.update_yaxes(tickformat=".0%", hoverformat=".1%")
         fig.update_layout(barmode="stack", hovermode="closest")
         ui.chart(ui.style_figure(fig, height=420), key="seg.chart.who")
-        table = mix.pivot_table(index="value", columns="name", values="customers", fill_value=0).reindex(order)
-        table = table.rename_axis(ctx.t(f"segmentation.who.{dimension}")).reset_index()
-        st.dataframe(table, hide_index=True, width="stretch", placeholder=ui.MISSING, key="seg.who.table")
-        ui.download_buttons(ctx, table, f"segment_mix_{dimension}", key="seg.who.download")
+        table = mix.pivot_table(index="value", columns="name", values="customers", fill_value=0, aggfunc="sum")
+        table = table.reindex(index=order, columns=[n for n in segment_order if n in table.columns]).astype("int64")
+        table = table.rename_axis(ctx.t(f"segmentation.who.{dimension}")).reset_index().rename_axis(columns=None)
+        ui.dataframe(table, key="seg.who.table")
+        ui.download_buttons(ctx, table, f"segment_mix_{dimension}", key="seg.who.download",
+                            title=ctx.t(f"segmentation.who.{dimension}"))
 
 
 # Only the open tab is computed and drawn (the others cost nothing on a rerun).

@@ -14,7 +14,9 @@ from crm.formatting import format_number, format_percent
 from ui import components as ui
 from ui import state
 from ui.cache import cached, cached_pure, write_cursor
+from ui.labels import as_label, field_label
 from ui.shell import PageContext
+from ui.value_mapping import values_editor
 
 IGNORE = ""  # mapping choice: do not import this column
 REJECTED_PREVIEW = 500
@@ -37,7 +39,7 @@ def _mapping_editor(ctx: PageContext, kind: str, columns: list[str], file_key: s
     def label(field: str) -> str:
         if field == IGNORE:
             return ctx.t("data.import.ignore")
-        text = ctx.t(f"imports.field.{field}")
+        text = field_label(field, ctx.lang)
         return f"{text} *" if field in required else text
 
     with st.expander(ctx.t("data.import.mapping"), expanded=not required <= set(suggested.values())):
@@ -77,22 +79,27 @@ def import_flow(ctx: PageContext, kind: str, name: str, data: bytes) -> None:
     cols[4].metric(ctx.t("data.import.new_customers"), format_number(len(plan.new_customers), ctx.lang))
     if plan.already_imported:
         st.warning(ctx.t("imports.report.already_imported", batch=plan.existing_batch_id), icon=":material/content_copy:")
+    plan = values_editor(ctx, plan, file_key)
 
     if plan.rows_rejected:
         st.markdown(f"**{ctx.t('data.import.rejected_rows')}**")
         rejected = plan.rejected.drop(columns=["reason", "reason_text_zh", "reason_text_en"]).assign(
-            reason=plan.reason_texts(ctx.lang).to_numpy()
+            reason=plan.reason_texts(ctx.lang).map(lambda r: as_label(r, ctx.lang)).to_numpy(),
+            column=plan.rejected["column"].map(lambda c: field_label(c, ctx.lang) if isinstance(c, str) else c),
         ).rename(columns={"row_number": ctx.t("data.import.row_number"), "column": ctx.t("data.import.column"),
                           "reason": ctx.t("data.import.reason")})
         if len(rejected) > REJECTED_PREVIEW:
-            st.caption(ctx.t("data.import.rejected_preview", shown=REJECTED_PREVIEW, total=len(rejected)))
-        st.dataframe(rejected.head(REJECTED_PREVIEW), hide_index=True, width="stretch", key="data.import.rejected",
-                     placeholder=ui.MISSING)
-        ui.download_buttons(ctx, rejected, f"rejected_{name.rsplit('.', 1)[0]}", key="data.import.rejected")
+            st.caption(ctx.t("data.import.rejected_preview", shown=format_number(REJECTED_PREVIEW, ctx.lang),
+                             total=format_number(len(rejected), ctx.lang)))
+        ui.dataframe(rejected.head(REJECTED_PREVIEW), key="data.import.rejected")
+        ui.download_buttons(ctx, rejected, f"rejected_{name.rsplit('.', 1)[0]}", key="data.import.rejected",
+                            period=False, title=ctx.t("data.import.rejected_rows"))
 
     if plan.rows_accepted:
         with st.expander(ctx.t("data.import.preview")):
-            st.dataframe(plan.accepted.head(50), hide_index=True, width="stretch", placeholder=ui.MISSING)
+            preview = plan.accepted.head(50)
+            ui.dataframe(preview.rename(columns=lambda c: field_label(c, ctx.lang)),
+                         kinds={field_label(c, ctx.lang): "money" for c in ("amount", "cost", "profit") if c in preview})
 
     disabled = plan.rows_accepted == 0 or plan.already_imported
     if st.button(ctx.t("data.import.commit", count=format_number(plan.rows_accepted, ctx.lang)), type="primary",
@@ -130,11 +137,12 @@ def batches(ctx: PageContext) -> None:
         st.info(ctx.t("data.batches.empty"))
         return
     shown = table.drop(columns=["mapping", "file_hash"]).assign(
-        status=table["status"].map(lambda s: ctx.t(f"data.batches.status.{s}")),
-        table_name=table["table_name"].map(lambda k: ctx.t(f"data.batches.table.{k}")),
+        status=table["status"].map(lambda s: as_label(ctx.t(f"data.batches.status.{s}"), ctx.lang)),
+        table_name=table["table_name"].map(lambda k: as_label(ctx.t(f"data.batches.table.{k}"), ctx.lang)),
     ).rename(columns={c: ctx.t(f"data.batches.col.{c}") for c in table.columns if c not in ("mapping", "file_hash")})
-    st.dataframe(shown, hide_index=True, width="stretch", key="data.batches.table", placeholder=ui.MISSING)
-    ui.download_buttons(ctx, shown, "import_batches", key="data.batches.download")
+    ui.dataframe(shown, key="data.batches.table", column_config={
+        ctx.t("data.batches.col.batch_id"): st.column_config.NumberColumn(format="%d")})
+    ui.download_buttons(ctx, shown, "import_batches", key="data.batches.download", period=False)
 
     undoable = table.loc[(table["status"] == "active") & (table["batch_id"] > 0)]
     if undoable.empty:
@@ -166,31 +174,35 @@ def quality(ctx: PageContext) -> None:
     orphans = q["orphan_orders"].iloc[0]
     cards = st.container(horizontal=True)  # cards as wide as their titles, wrapping to a new line: never clipped
     for name in ("customers", "stub_customers", "orders", "tickets"):
-        cards.metric(ctx.t(f"quality.table.{name}"), format_number(counts.get(name, 0), ctx.lang),
+        cards.metric(as_label(ctx.t(f"quality.table.{name}"), ctx.lang), format_number(counts.get(name, 0), ctx.lang),
                      border=True, width="content")
     cards.metric(ctx.t("quality.orphan_orders"), format_number(orphans["orphan_orders"], ctx.lang), border=True,
                  width="content",
                  help=format_percent(orphans["orphan_share"]) if pd.notna(orphans["orphan_share"]) else None)
 
     st.subheader(ctx.t("quality.date_ranges"))
-    ranges = q["date_ranges"].assign(table_name=lambda d: d["table_name"].map(lambda k: ctx.t(f"quality.table.{k}")))
-    st.dataframe(ranges.rename(columns={
+    ranges = q["date_ranges"].assign(
+        table_name=lambda d: d["table_name"].map(lambda k: as_label(ctx.t(f"quality.table.{k}"), ctx.lang)),
+        column_name=lambda d: d["column_name"].map(lambda c: field_label(c, ctx.lang)))
+    ui.dataframe(ranges.rename(columns={
         "table_name": ctx.t("quality.col.table"), "column_name": ctx.t("quality.col.column"),
         "rows": ctx.t("quality.col.rows"), "first_date": ctx.t("quality.col.first"),
         "last_date": ctx.t("quality.col.last"),
-    }), hide_index=True, width="stretch", placeholder=ui.MISSING)
+    }), kinds={ctx.t("quality.col.first"): "date", ctx.t("quality.col.last"): "date"})
 
     st.subheader(ctx.t("quality.empty_values"))
-    empty = q["empty_values"].assign(table_name=lambda d: d["table_name"].map(lambda k: ctx.t(f"quality.table.{k}")))
+    empty = q["empty_values"].assign(
+        table_name=lambda d: d["table_name"].map(lambda k: as_label(ctx.t(f"quality.table.{k}"), ctx.lang)),
+        column_name=lambda d: d["column_name"].map(lambda c: field_label(c, ctx.lang)))
     empty = empty.rename(columns={
         "table_name": ctx.t("quality.col.table"), "column_name": ctx.t("quality.col.column"),
         "rows": ctx.t("quality.col.rows"), "empty": ctx.t("quality.col.empty"),
         "empty_share": ctx.t("quality.col.empty_share"),
     })
-    st.dataframe(empty, hide_index=True, width="stretch", placeholder=ui.MISSING, column_config={
-        ctx.t("quality.col.empty_share"): st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
-    })
-    ui.download_buttons(ctx, empty, "data_quality", key="data.quality.download")
+    quality_kinds = {ctx.t("quality.col.empty_share"): "share"}
+    ui.dataframe(empty, kinds=quality_kinds)
+    ui.download_buttons(ctx, empty, "data_quality", key="data.quality.download", kinds=quality_kinds, period=False,
+                        title=ctx.t("quality.empty_values"))
 
 
 def demo_builder(ctx: PageContext) -> None:

@@ -19,3 +19,14 @@ def label_series(series: pd.Series, dimension: str, lang: str) -> pd.Series:
     """`value_label` over a column (the distinct values are few)."""
     mapping = {v: value_label(dimension, v, lang) for v in series.dropna().unique()}
     return series.map(mapping).fillna(t("value.unknown", lang))
+
+
+def as_label(text: str, lang: str) -> str:
+    """A catalog word used as a label or cell: 'order date' → 'Order date' in English (Chinese unchanged)."""
+    return text[:1].upper() + text[1:] if lang == "en" and text else text
+
+
+def field_label(column: str, lang: str) -> str:
+    """A stored column name for people: 'order_date' → 订单日期 / 'Order date'; unknown names as they are."""
+    key = f"imports.field.{column}"
+    return as_label(t(key, lang), lang) if has_key(key, lang) else column

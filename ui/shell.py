@@ -216,7 +216,8 @@ def page_context(*, filters: bool = True) -> PageContext:
                 st.multiselect(
                     t(f"shell.filter.{dimension}", lang), options.get(dimension, []),
                     format_func=lambda value, d=dimension: value_label(d, value, lang),
-                    placeholder=t("shell.filter.all", lang), **_seed(key),
+                    placeholder=t("shell.filter.all", lang), select_all=False,  # empty already means all
+                    **_seed(key),
                 )
             st.button(t("shell.filter.reset", lang), on_click=_reset_filters, args=(reference,),
                       width="stretch", key="crm.filter.reset")

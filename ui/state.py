@@ -4,6 +4,7 @@ INITIALISED = "crm.initialised"       # URL read into state once per session
 ROUTED = "crm.routed"                 # set by app.py for the run it routes
 VALUES = "crm.values"                 # {widget key: value}: the filters' memory across pages
 LANG = "crm.lang"                     # language radio
+PAGE_TITLE = "crm.page_title"         # title key of the page being drawn (names exported files)
 PERIOD = "crm.filter.period"          # (start, end) date range
 AS_OF = "crm.filter.as_of"
 AS_OF_MOVED = "crm.filter.as_of_moved"  # (chosen, period end) when an as-of before the period end was moved
@@ -15,6 +16,9 @@ AGE_BANDS = "crm.filter.age_bands"
 
 # Data page
 IMPORT_KIND = "data.import.kind"
+IMPORT_VALUES = "data.import.values"      # + file, kind, dimension, value: choice for an unknown value
+IMPORT_TEMPLATE = "data.import.template"  # + kind, format: template download buttons
+IMPORT_MEMORY = "data.import.memory"      # table of remembered value mappings
 IMPORT_FILE = "data.import.file"
 IMPORT_MAPPING = "data.import.mapping"
 IMPORT_RESULT = "data.import.result"

@@ -745,6 +745,8 @@ _CLEAR_STATEMENTS = (
     "DELETE FROM orders_replaced",
     "DELETE FROM customers_replaced",
     "DELETE FROM import_batches",
+    "DELETE FROM value_mappings",  # remembered per batch; batch ids start again
+    "DELETE FROM value_mappings_replaced",
 )
 
 

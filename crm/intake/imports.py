@@ -61,6 +61,7 @@ from crm.store import db, features
 from crm.errors import CRMInputError
 from crm.intake.fileformats import BAD_SHAPE, ROW_NUMBER, RawTable, read_raw
 from crm.i18n import LANGUAGES, normalise_language, t
+from crm.intake import vocabulary
 
 KINDS = ("customers", "orders", "tickets")
 
@@ -143,18 +144,6 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
-# Province aliases not covered by dropping the suffix (pinyin and English spellings).
-_PROVINCE_ALIASES = {
-    "beijing": "北京", "tianjin": "天津", "shanghai": "上海", "chongqing": "重庆", "hebei": "河北",
-    "shanxi": "山西", "liaoning": "辽宁", "jilin": "吉林", "heilongjiang": "黑龙江", "jiangsu": "江苏",
-    "zhejiang": "浙江", "anhui": "安徽", "fujian": "福建", "jiangxi": "江西", "shandong": "山东",
-    "henan": "河南", "hubei": "湖北", "hunan": "湖南", "guangdong": "广东", "hainan": "海南",
-    "sichuan": "四川", "guizhou": "贵州", "yunnan": "云南", "shaanxi": "陕西", "gansu": "甘肃",
-    "qinghai": "青海", "taiwan": "台湾", "innermongolia": "内蒙古", "neimenggu": "内蒙古",
-    "guangxi": "广西", "tibet": "西藏", "xizang": "西藏", "ningxia": "宁夏", "xinjiang": "新疆",
-    "hongkong": "香港", "macau": "澳门", "macao": "澳门",
-}
-
 # Names of objects registered on the connection while importing.
 _STAGE = "_crm_import_stage"
 _ROWS = "_crm_import_rows"
@@ -166,6 +155,10 @@ _DATE_PATTERN = (
     r"\s*(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT)?$"
 )
 _SERIAL_MAX = 2958465  # 9999-12-31 as an Excel serial
+_PROVINCE_SUFFIXES = (
+    "(province|municipality|city|sheng|shi|(zhuang|hui|uygur|uyghur|uighur)?autonomousregion"
+    "|specialadministrativeregion|sar|zizhiqu)$"
+)
 
 _MACROS = [
     "CREATE OR REPLACE TEMP MACRO crm_imp_text(x) AS nullif(trim(x), '')",
@@ -227,10 +220,16 @@ _MACROS = [
             WHEN lower(x) IN ('企业', '公司', '机构', '单位', 'company', 'business', 'enterprise',
                               'corporate', 'organization', 'organisation', 'b2b') THEN 'company'
         END""",
+    # provinces: pinyin / English names (suffixes such as "Province" dropped) by alias, else the
+    # Chinese name without its administrative suffix (广西壮族自治区 → 广西, 北京市 → 北京)
+    """CREATE OR REPLACE TEMP MACRO crm_imp_province_key(x) AS
+        regexp_replace(lower(regexp_replace(x, '[\\s_.-]', '', 'g')),
+                       '""" + _PROVINCE_SUFFIXES + """', '')""",
     """CREATE OR REPLACE TEMP MACRO crm_imp_province(x, aliases, shorts) AS
         CASE WHEN x IS NULL THEN NULL ELSE coalesce(
-            shorts[list_position(aliases, lower(regexp_replace(x, '[\\s_-]', '', 'g')))],
-            regexp_replace(x, '(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$', ''))
+            shorts[list_position(aliases, crm_imp_province_key(x))],
+            regexp_replace(regexp_replace(x, '\\s', '', 'g'),
+                           '(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$', ''))
         END""",
     """CREATE OR REPLACE TEMP MACRO crm_imp_city(x) AS
         CASE WHEN length(x) > 2 AND suffix(x, '市') THEN left(x, length(x) - 1) ELSE x END""",
@@ -537,6 +536,11 @@ WHERE status = 'active' AND table_name = $kind AND file_hash = $hash
 class ImportPlan:
     """What committing a file would do; built by `prepare_import`, written by `commit_import`.
 
+    ``values`` is the dimension report (``crm.intake.vocabulary.detect``): per distinct
+    category / channel / province value of the accepted rows, its row count, whether
+    the database knows it, a suggestion, the remembered mapping and the target chosen;
+    ``accepted`` carries the targets, ``source_values`` the values as the file had them.
+
     ``accepted`` has the target table's columns (see ``ACCEPTED_COLUMNS``), in
     file order. ``rejected`` has the file's own columns with the original
     text, then ``row_number`` (the line in the file, header = 1; the sheet row
@@ -556,6 +560,8 @@ class ImportPlan:
     updates: int
     already_imported: bool
     existing_batch_id: int | None = None
+    values: pd.DataFrame = field(default_factory=vocabulary.empty_values)
+    source_values: pd.DataFrame | None = None
     source_columns: list[str] = field(default_factory=list)
 
     @property
@@ -705,6 +711,7 @@ def prepare_import(
     file_name: str,
     kind: str,
     mapping: dict | None = None,
+    value_mapping: dict | None = None,  # category / channel / province: {dimension: {value: target or None}}
     today: dt.date | None = None,
 ) -> ImportPlan:
     """Read, map and validate `data` as rows of `kind`; return the plan. Writes nothing.
@@ -722,6 +729,7 @@ def prepare_import(
             "imports.error.missing_columns", columns=", ".join(missing), found=", ".join(raw.columns),
         )
     today = today or dt.date.today()
+    vocabulary.check_choices(kind, value_mapping)
     stage = _stage_table(raw, kind, used)
     cur = con.cursor()
     try:
@@ -738,19 +746,22 @@ def prepare_import(
         new_customers: list[str] = []
         if kind != "customers":
             new_customers = [r[0] for r in cur.execute(_NEW_CUSTOMERS).fetchall()]
+        values = vocabulary.detect(cur, kind, _ROWS)
         cur.unregister(_ROWS)
         existing = cur.execute(_ACTIVE_BATCH_FOR_FILE, {"kind": kind, "hash": _hash(data)}).fetchall()[0][0]
     finally:
         cur.close()
     accepted = accepted_arrow.to_pandas(date_as_object=False, types_mapper=_NULLABLE_TYPES.get)
     rejected = _rejected_frame(raw, result.filter(pc.invert(ok)), used)
-    return ImportPlan(
+    plan = ImportPlan(
         kind=kind, file_name=file_name, file_hash=_hash(data), mapping=used,
+        values=values, source_values=accepted[list(vocabulary.DIMENSIONS[kind])].copy(),
         accepted=accepted, rejected=rejected, rows_total=raw.table.num_rows,
         new_customers=new_customers, updates=updates,
         already_imported=existing is not None, existing_batch_id=existing,
         source_columns=list(raw.columns),
     )
+    return vocabulary.apply_choices(plan, value_mapping)
 
 
 # integers and booleans with missing values stay integers and booleans in pandas
@@ -780,8 +791,8 @@ def _validation_params(cur, kind: str, today: dt.date, mapping: dict[str, str]) 
     for name in _DATE_FIELDS[kind]:
         params[f"serial_{name}"] = _is_serial_column(cur, name) if name in mapping.values() else False
     if kind == "customers":
-        params["province_aliases"] = list(_PROVINCE_ALIASES)
-        params["province_names"] = list(_PROVINCE_ALIASES.values())
+        params["province_aliases"] = list(vocabulary.PROVINCE_ALIASES)
+        params["province_names"] = list(vocabulary.PROVINCE_ALIASES.values())
     return params
 
 
@@ -861,6 +872,13 @@ def _render(template: str, columns: dict[str, pd.Series]) -> pd.Series | str:
 # --------------------------------------------------------------------------- commit and undo
 
 
+def choose_values(plan: ImportPlan, value_mapping: dict | None) -> ImportPlan:
+    """`plan` with category / channel / province values mapped by `value_mapping`
+    (dimension → {value: target, or None to keep it}); other values keep their
+    remembered mapping. Fast: nothing is read again."""
+    return vocabulary.apply_choices(plan, value_mapping)
+
+
 def commit_import(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> ImportResult:
     """Write `plan` as one import batch in one transaction (see the module docstring).
 
@@ -893,6 +911,7 @@ def commit_import(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> ImportRes
         if plan.kind != "customers":
             created = int(con.execute(_INSERT_STUBS, params).fetchall()[0][0])
         con.execute(f"DROP TABLE {_NEW}")
+        vocabulary.remember(con, plan.values, batch)
         con.execute(
             """
             INSERT INTO import_batches (batch_id, table_name, file_name, file_hash, imported_at, rows_total,
@@ -993,6 +1012,7 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int) -> None:
         con.execute(_SQL["customers"]["undo_delete"], params)
         con.execute(_SQL["customers"]["undo_restore"], params)
         con.execute(_SQL["customers"]["undo_forget"], params)
+        vocabulary.forget_batch(con, batch_id)
         con.execute(
             "UPDATE import_batches SET status = 'undone', undone_at = $at WHERE batch_id = $batch",
             {"batch": batch_id, "at": dt.datetime.now().replace(microsecond=0)},
@@ -1111,6 +1131,7 @@ def format_report(plan: ImportPlan, lang: str) -> str:
         lines.append(t("imports.report.new_customers", lang, count=len(plan.new_customers)))
     if plan.already_imported:
         lines.append(t("imports.report.already_imported", lang, batch=plan.existing_batch_id))
+    lines.extend(vocabulary.report_lines(plan.values, lang))
     if plan.rows_rejected:
         by_reason = plan.rejected["reason"].value_counts()
         lines.append(t("imports.report.rejected_by_reason", lang))

@@ -130,6 +130,14 @@ CREATE TABLE IF NOT EXISTS import_batches (
     undone_at         TIMESTAMP,
     mapping           VARCHAR             -- JSON: source column -> target field
 );
+CREATE TABLE IF NOT EXISTS value_mappings (
+    dimension    VARCHAR NOT NULL,    -- 'category', 'channel', 'province'
+    source_value VARCHAR NOT NULL,    -- the value as files bring it (after province normalisation)
+    target_value VARCHAR NOT NULL,    -- the value stored instead
+    created_at   TIMESTAMP,
+    batch_id     INTEGER              -- import batch that recorded the choice
+);
+CREATE TABLE IF NOT EXISTS value_mappings_replaced AS SELECT *, 0::INTEGER AS replaced_by FROM value_mappings WITH NO DATA;
 CREATE TABLE IF NOT EXISTS customers_replaced AS SELECT *, 0::INTEGER AS replaced_by FROM customers WITH NO DATA;
 CREATE TABLE IF NOT EXISTS orders_replaced AS SELECT *, 0::INTEGER AS replaced_by FROM orders WITH NO DATA;
 CREATE TABLE IF NOT EXISTS tickets_replaced AS SELECT *, 0::INTEGER AS replaced_by FROM tickets WITH NO DATA;

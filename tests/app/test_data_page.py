@@ -1,11 +1,15 @@
 """The Data page in both languages: upload, validate, import, re-import, undo, bad files, mapping."""
 
+import json
 from pathlib import Path
+
+import pandas as pd
 
 import pytest
 
 from crm.store import db
 from crm.i18n import t
+from ui.labels import as_label
 from tests.fixtures.small_shop import build
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
@@ -30,7 +34,7 @@ def order_count(path) -> int:
 
 
 def metric(at, key: str, lang: str) -> str:
-    label = t(key, lang)
+    label = as_label(t(key, lang), lang)  # labels start with a capital in English
     return next(m.value for m in at.metric if m.label == label)
 
 
@@ -101,3 +105,24 @@ def test_unrecognised_headers_are_mapped_by_hand(open_app, shop_db):
     assert metric(at, "data.import.rows_accepted", "en") == "1"
     at.button(key="data.import.commit").click().run()
     assert order_count(shop_db) == 12
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_import_preview_names_fields_for_people_and_shows_plain_dates(open_app, shop_db, lang):
+    import datetime as dt
+
+    from ui.labels import field_label
+
+    at = open_app(lang, page="pages/data.py", db=shop_db)
+    upload(at, "orders.csv", (SAMPLES / "orders.csv").read_bytes())
+    preview = next(d for d in at.dataframe if field_label("order_date", lang) in d.value.columns)
+    columns = list(preview.value.columns)
+    assert not [c for c in columns if "_" in c]  # no customer_id, order_date …
+    assert field_label("customer_id", lang) in columns and field_label("amount", lang) in columns
+    if lang == "en":
+        assert all(c[0].isupper() for c in columns)
+    amount = json.loads(preview.proto.columns)[field_label("amount", lang)]["type_config"]["format"]
+    assert amount == "¥%,.0f"
+    day = preview.value[field_label("order_date", lang)].dropna().iloc[0]
+    assert isinstance(day, (dt.date, pd.Timestamp))
+    assert not (isinstance(day, pd.Timestamp) and day == day.normalize())  # a bare date never shows 00:00:00

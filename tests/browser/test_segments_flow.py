@@ -1,6 +1,7 @@
 """Open a segment in a real browser and download its list."""
 
 import csv
+import datetime as dt
 import io
 import shutil
 
@@ -22,7 +23,8 @@ def test_open_segment_and_download_its_list(server, page, browser_db, tmp_path):
     shutil.copyfile(browser_db, copy)
     con = db.connect(copy, read_only=True)
     try:
-        scores = rfm.compute_rfm(con, default_filters(reference_date(con)))
+        reference = reference_date(con)
+        scores = rfm.compute_rfm(con, default_filters(reference))
     finally:
         con.close()
     expected = sorted(scores.loc[scores["segment"] == "important_winback", "customer_id"])
@@ -46,7 +48,9 @@ def test_open_segment_and_download_its_list(server, page, browser_db, tmp_path):
     with page.expect_download() as info:
         page.locator(".st-key-seg-drill-download-csv button").click()
     download = info.value
-    assert download.suggested_filename == "segment_important_winback.csv"
+    period = default_filters(reference)  # the file carries the period and the export date
+    assert download.suggested_filename == (
+        f"segment_important_winback_{period.start}_{period.end}_{dt.date.today():%Y%m%d}.csv")
     data = open(download.path(), "rb").read()
     assert data.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads the Chinese names
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
