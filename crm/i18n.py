@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 LANGUAGES = ("zh", "en")
-DEFAULT_LANGUAGE = "zh"
+DEFAULT_LANGUAGE = "zh"  # when neither the URL nor the browser names a language
 _LOCALES = Path(__file__).parent / "locales"
 
 
@@ -32,11 +32,16 @@ def catalog(lang: str) -> dict[str, str]:
 
 
 def normalise_language(value: str | None) -> str:
-    """Map a URL value or a browser locale ('en-US', 'zh-CN') to a supported language."""
-    if not value:
+    """Map a URL value or a browser locale to a supported language.
+
+    Chinese in any form (``zh``, ``zh-CN``, ``zh_TW``, ``zh-Hans``, ``zh-Hant-HK``) gives ``zh``;
+    every other language (``en-US``, ``de-DE``, ``fr``, ``ja``) gives ``en``. With nothing to go
+    on (no ``?lang=`` and no browser locale) the product's home market decides: ``zh``.
+    """
+    if value is None or not str(value).strip():
         return DEFAULT_LANGUAGE
     code = str(value).strip().lower().replace("_", "-").split("-")[0]
-    return code if code in LANGUAGES else DEFAULT_LANGUAGE
+    return "zh" if code == "zh" else "en"
 
 
 def t(key: str, lang: str, **values: object) -> str:

@@ -57,8 +57,12 @@ columns = {
 }
 kinds = {columns["revenue"]: "money", columns["profit"]: "money", columns["share"]: "share"}
 
-tabs = st.tabs([ctx.t("overview.tab.category"), ctx.t("overview.tab.channel"), ctx.t("overview.tab.province")])
+# Only the open tab is computed and drawn: a filter change redraws one chart and one table, not three.
+tabs = st.tabs([ctx.t("overview.tab.category"), ctx.t("overview.tab.channel"), ctx.t("overview.tab.province")],
+               key="overview.tab", on_change="rerun")
 for tab, dimension, plural in zip(tabs, ("category", "channel", "province"), ("categories", "channels", "provinces")):
+    if not tab.open:
+        continue
     with tab:
         table = cached(overview.breakdown, f, dimension)
         if table.empty:

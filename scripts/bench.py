@@ -6,21 +6,40 @@
    (AppTest: one run to warm the caches, then the median of three runs with
    the same filters) and the cold time of the page's main queries (crm/
    functions called directly, no cache).
-3. Imports a generated 1,000,000-row orders CSV into a copy of the large database
+3. What a user feels, in a real browser (Playwright driving Debian's Chromium
+   against `streamlit run app.py`): per page, the time from navigation until
+   the page is complete, and from a sidebar filter change until it is complete
+   again. "Complete" means Streamlit has finished the run (the app's script
+   state is back to not-running) and the page has stopped changing (no DOM
+   mutation for 0.6 s: charts and tables drawn); the figure is the moment of
+   the last change. Measured:
+     - cold server: the page opened as the first request of a freshly started
+       server (Python imports, database open, empty caches);
+     - first visit: a new browser session opening the page on a server that has
+       served every page once (default filters cached, session new);
+     - filter, new: picking a province (广东), then adding a second (江苏):
+       queries for filter values nobody asked before;
+     - filter, seen: going back to one province: every query cached.
+4. Imports a generated 1,000,000-row orders CSV into a copy of the large database
    (validation, upsert, re-materialising every aggregate).
 
-Options: --customers N (large size), --skip-large, --skip-import, --rebuild.
+Options: --customers N (large size), --skip-large, --skip-import, --rebuild,
+--skip-browser, --only-browser (just part 3), --cold (adds the cold-server figures).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import shutil
+import socket
 import statistics
+import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -154,6 +173,173 @@ def report(path: Path, label: str) -> None:
         print(f"  {page:<38} {seconds:7.3f} s")
 
 
+# ------------------------------------------------------------------ browser-perceived time
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_PAGES = ("overview", "segments", "key_accounts", "data")
+FILTERLESS = {"data"}  # pages without the sidebar filters
+
+# Installed before every page load: records the app's script state changes and the last DOM change.
+_WATCH = """
+(() => {
+  const perf = window.__perf = {states: [], lastMutation: 0, input: 0};
+  const attach = () => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app) { setTimeout(attach, 5); return; }
+    const record = () => {
+      const state = app.getAttribute('data-test-script-state');
+      const last = perf.states[perf.states.length - 1];
+      if (!last || last[1] !== state) perf.states.push([performance.now(), state]);
+    };
+    record();
+    new MutationObserver(mutations => {
+      const now = performance.now();
+      for (const m of mutations) {
+        if (m.target === app && m.attributeName === 'data-test-script-state') record();
+        else perf.lastMutation = now;
+      }
+    }).observe(app, {subtree: true, childList: true, attributes: true, characterData: true});
+  };
+  attach();
+})();
+"""
+
+_SETTLED = """
+([since, quiet]) => {
+  const perf = window.__perf;
+  if (!perf || !perf.states.length) return null;
+  const now = performance.now();
+  const last = perf.states[perf.states.length - 1];
+  const ran = perf.states.some(([t, s]) => t >= since && s !== 'notRunning') || since === 0;
+  if (!ran || last[1] !== 'notRunning' || now - last[0] < quiet || now - perf.lastMutation < quiet) return null;
+  if (document.querySelector('[data-testid="stMain"] [data-stale="true"]')) return null;
+  return Math.max(last[0], perf.lastMutation) - since;
+}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(db_path: Path):
+    """`streamlit run app.py` on a free loopback port against `db_path`; yields its URL and start time."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true"],
+        cwd=ROOT, env={**os.environ, "CRM_DB": str(db_path)}, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    started = time.perf_counter()
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.perf_counter() - started > 120:
+                    raise RuntimeError("streamlit did not start")
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _settle(page, since: float, timeout: float = 600.0, quiet: int = 600) -> float:
+    """Seconds from `since` (page clock, ms) until the page was last changed by a finished run."""
+    handle = page.wait_for_function(_SETTLED, arg=[since, quiet], polling=100, timeout=timeout * 1000)
+    return handle.json_value() / 1000
+
+
+def _open(context, url: str, timeout: float = 600.0):
+    """A new tab opening `url`; returns the tab and the seconds from navigation start to complete."""
+    page = context.new_page()
+    page.add_init_script(_WATCH)
+    page.goto(url, timeout=timeout * 1000)
+    return page, _settle(page, 0, timeout)
+
+
+def _pick_province(page, name: str) -> float:
+    """Pick `name` in the sidebar's province filter; seconds from the click until complete."""
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(
+        has_text=t("shell.filter.provinces", "zh"))
+    box.locator("input").click()
+    option = page.get_by_role("option", name=name, exact=True)
+    option.wait_for()
+    since = page.evaluate("performance.now()")
+    option.click()
+    seconds = _settle(page, since)
+    page.keyboard.press("Escape")
+    return seconds
+
+
+def _unpick_last_province(page) -> float:
+    """Remove the last picked province (Backspace in the filter); seconds from the key press until complete."""
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(
+        has_text=t("shell.filter.provinces", "zh"))
+    box.locator("input").click()
+    since = page.evaluate("performance.now()")
+    page.keyboard.press("Backspace")
+    seconds = _settle(page, since)
+    page.keyboard.press("Escape")
+    return seconds
+
+
+def browser_timings(db_path: Path, cold: bool) -> dict[str, dict[str, float]]:
+    """Per page: cold server, first visit, filter (new values), filter (seen values), in seconds."""
+    from playwright.sync_api import sync_playwright
+
+    results: dict[str, dict[str, float]] = {p: {} for p in BROWSER_PAGES}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+
+        def context():
+            return browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+
+        if cold:
+            for name in BROWSER_PAGES:
+                with streamlit_server(db_path) as url:
+                    ctx = context()
+                    _, results[name]["cold server"] = _open(ctx, f"{url}/{name}?lang=zh")
+                    ctx.close()
+        with streamlit_server(db_path) as url:
+            warm = context()
+            for name in BROWSER_PAGES:  # every page once, default filters: the server is warm
+                _open(warm, f"{url}/{name}?lang=zh")
+            warm.close()
+            for name in BROWSER_PAGES:
+                ctx = context()
+                page, results[name]["first visit"] = _open(ctx, f"{url}/{name}?lang=zh")
+                if name not in FILTERLESS:
+                    results[name]["filter, new"] = _pick_province(page, "广东")
+                    results[name]["filter, new 2"] = _pick_province(page, "江苏")
+                    results[name]["filter, seen"] = _unpick_last_province(page)
+                ctx.close()
+        browser.close()
+    return results
+
+
+def browser_report(db_path: Path, cold: bool) -> None:
+    if not Path(CHROMIUM).exists():
+        print(f"\nBrowser timings skipped: {CHROMIUM} is not installed")
+        return
+    results = browser_timings(db_path, cold)
+    columns = (["cold server"] if cold else []) + ["first visit", "filter, new", "filter, new 2", "filter, seen"]
+    print("\nBrowser-perceived time until the page is complete (s), Chromium, lang=zh:")
+    print("  " + f"{'page':<14}" + "".join(f"{c:>15}" for c in columns))
+    for name, figures in results.items():
+        cells = "".join(f"{figures[c]:>15.2f}" if c in figures else f"{'—':>15}" for c in columns)
+        print(f"  {name:<14}{cells}")
+
+
 def import_benchmark(base: Path, rows: int = 1_000_000) -> None:
     import numpy as np
     import pandas as pd
@@ -197,6 +383,9 @@ def main() -> int:
     parser.add_argument("--skip-large", action="store_true")
     parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument("--only-browser", action="store_true")
+    parser.add_argument("--cold", action="store_true")
     args = parser.parse_args()
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     small = BENCH_DIR / "crm_20k.duckdb"
@@ -206,11 +395,17 @@ def main() -> int:
     build(small, 20_000, args.rebuild)
     if not args.skip_large:
         build(large, args.customers, args.rebuild)
-    report(small, "Default demo")
-    if not args.skip_large:
-        report(large, "Large demo")
-        if not args.skip_import:
-            import_benchmark(large)
+    for path, label, last in ((small, "Default demo", False), (large, "Large demo", True)):
+        if last and args.skip_large:
+            break
+        if args.only_browser:
+            print(f"\n## {label}: {path.relative_to(ROOT)}")
+        else:
+            report(path, label)
+        if not args.skip_browser:
+            browser_report(path, args.cold)
+    if not args.skip_large and not args.skip_import and not args.only_browser:
+        import_benchmark(large)
     return 0
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -22,6 +23,9 @@ from crm.i18n import LANGUAGES, normalise_language, t
 from ui import state
 from ui.cache import cached
 from ui.labels import value_label
+
+# The browser tab's icon, served by this server (a `:material/…:` icon would be fetched from Google's font host).
+FAVICON = str(Path(__file__).parent / "assets" / "favicon.png")
 
 
 @dataclass(frozen=True)
@@ -164,10 +168,14 @@ def _ensure_router() -> None:
     """Make sure the page runs inside app.py's router, not alone.
 
     With a folder named ``pages/`` beside the entrypoint, Streamlit starts in its
-    legacy pages-directory mode and stays there until a session runs
-    ``st.navigation``: a shared link (``/segments``) opened as the server's first
-    request would run the page file without app.py (no page config, file names
-    in the navigation). Leaving that mode and rerunning routes through app.py.
+    legacy pages-directory mode (``PagesManager.uses_pages_directory``, set from
+    that folder's existence when the first session opens) and stays there until
+    a script calls ``st.navigation``. A link such as ``/segments?lang=en`` opened
+    as the server's first request therefore runs ``pages/segments.py`` alone,
+    without app.py (no page config, file names in the navigation). The page's
+    first line lands here: leave that mode and rerun. The rerun keeps the page's
+    hash, which is the hash of its URL path; app.py registers every page under
+    its file's name, so the router finds the same page and the URL stays.
     """
     from streamlit.runtime.pages_manager import PagesManager
 

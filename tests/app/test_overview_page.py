@@ -93,9 +93,32 @@ def test_language_switch_and_reset(open_app):
 
 def test_tables_and_downloads_present(open_app):
     at = open_app("en")
-    assert len(at.dataframe) >= 3
+    assert len(at.dataframe) >= 2  # the open breakdown tab's table and the monthly table
     labels = [b.label for b in at.get("download_button")]
     assert "Download CSV" in labels and "Download Excel" in labels
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_only_the_open_breakdown_tab_is_drawn(open_app, demo_db, lang):
+    """One breakdown chart and table per run (the first tab by default), the one picked after a switch."""
+    at = open_app(lang)
+    assert len(at.get("plotly_chart")) == 3  # the two monthly trends and the open tab's chart
+    f = shown_filters(at)
+    con = db.connect(demo_db)
+    try:
+        by_channel = overview.breakdown(con, f, "channel")
+        by_category = overview.breakdown(con, f, "category")
+    finally:
+        con.close()
+    first = at.dataframe[0].value
+    assert len(first) == len(by_category)
+    assert first.iloc[:, 1].sum() == pytest.approx(float(by_category["revenue"].sum()))
+    at.session_state["overview.tab"] = t("overview.tab.channel", lang)
+    at.run()
+    assert len(at.get("plotly_chart")) == 3
+    shown = at.dataframe[0].value
+    assert len(shown) == len(by_channel)
+    assert shown.iloc[:, 1].sum() == pytest.approx(float(by_channel["revenue"].sum()))
 
 
 def test_empty_filters_show_help(open_app):
@@ -113,9 +136,10 @@ def test_empty_database_points_to_data_page(open_app, tmp_path, lang):
     assert at.warning[0].value == t("common.empty.no_data", lang)
 
 
-@pytest.mark.parametrize("locale, lang", [("en-US", "en"), ("zh-CN", "zh"), ("fr-FR", "zh")])
+@pytest.mark.parametrize("locale, lang", [("en-US", "en"), ("zh-CN", "zh"), ("zh-TW", "zh"), ("de-DE", "en"),
+                                          ("fr-FR", "en")])
 def test_language_follows_the_browser_locale(demo_db, monkeypatch, locale, lang):
-    """Without lang= in the URL, the browser's locale chooses (unsupported ones fall back to 中文)."""
+    """Without lang= in the URL, the browser's locale chooses: Chinese locales 中文, every other English."""
     from streamlit.testing.v1 import AppTest
 
     from tests.app.conftest import ROOT
@@ -126,3 +150,35 @@ def test_language_follows_the_browser_locale(demo_db, monkeypatch, locale, lang)
     at.run()
     assert at.title[0].value == t("overview.title", lang)
     assert at.query_params["lang"] == lang
+
+
+@pytest.mark.parametrize("param, locale, lang", [
+    ("fr", "zh-CN", "en"), ("de", None, "en"), ("en", "zh-CN", "en"), ("zh", "de-DE", "zh"), ("zh-TW", "en-US", "zh"),
+])
+def test_lang_parameter_wins_over_the_browser(demo_db, monkeypatch, param, locale, lang):
+    """?lang= decides when present: zh (any Chinese form) gives 中文, any other value English."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import ROOT
+
+    monkeypatch.setenv("CRM_DB", str(demo_db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    if locale:
+        at.context["locale"] = locale
+    at.query_params["lang"] = param
+    at.run()
+    assert at.title[0].value == t("overview.title", lang)
+    assert at.query_params["lang"] == lang
+
+
+def test_no_parameter_and_no_locale_gets_chinese(demo_db, monkeypatch):
+    """Nothing to go on (a client that sends no locale): the home market's language."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import ROOT
+
+    monkeypatch.setenv("CRM_DB", str(demo_db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert at.title[0].value == t("overview.title", "zh")
+    assert at.query_params["lang"] == "zh"

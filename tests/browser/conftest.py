@@ -6,6 +6,7 @@ tests; with CI=true a browser that cannot start is a failure, never a skip.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -13,8 +14,10 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -45,13 +48,11 @@ def browser_db(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="module")
-def server(browser_db):
-    """A fresh server per test module, so each module's first request is its own (deep links included)."""
-    if os.environ.get("CRM_SKIP_BROWSER") and not os.environ.get("CI"):
-        pytest.skip("CRM_SKIP_BROWSER is set")
+@contextlib.contextmanager
+def running_server(db_path: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free loopback port against `db_path`; yields its base URL."""
     port = _free_port()
-    env = {**os.environ, "CRM_DB": str(browser_db)}
+    env = {**os.environ, "CRM_DB": str(db_path)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true"],
@@ -69,18 +70,40 @@ def server(browser_db):
     else:
         proc.kill()
         pytest.fail("streamlit did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
-    yield url
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _skip_unless_browser_tests() -> None:
+    if os.environ.get("CRM_SKIP_BROWSER") and not os.environ.get("CI"):
+        pytest.skip("CRM_SKIP_BROWSER is set")
+
+
+@pytest.fixture(scope="module")
+def server(browser_db):
+    """A fresh server per test module, so each module's first request is its own (deep links included)."""
+    _skip_unless_browser_tests()
+    with running_server(browser_db) as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_server(browser_db):
+    """A server of this test's own: the test's first request is the server's first request."""
+    _skip_unless_browser_tests()
+    with running_server(browser_db) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def browser():
-    if os.environ.get("CRM_SKIP_BROWSER") and not os.environ.get("CI"):
-        pytest.skip("CRM_SKIP_BROWSER is set")
+    _skip_unless_browser_tests()
     if not Path(CHROMIUM).exists():
         _unavailable(f"{CHROMIUM} is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -105,5 +128,6 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="en-US", accept_downloads=True)
     pg = context.new_page()
     pg.set_default_timeout(30_000)
+    expect.set_options(timeout=30_000)  # assertions wait as long as actions: a cold first request is slow
     yield pg
     context.close()

@@ -31,8 +31,9 @@ def wait_idle(page):
 
 
 def test_filter_page_switch_and_language(server, page):
+    # A server's first request (cold imports), and / forwards to /overview: allow for a slow start.
     page.goto(f"{server}/?lang=en")
-    expect(page.get_by_role("heading", name="Business overview")).to_be_visible()
+    expect(page.get_by_role("heading", name="Business overview")).to_be_visible(timeout=60_000)
     wait_idle(page)
     revenue_all = metric_value(page, "Revenue")
     assert revenue_all.startswith("¥")
