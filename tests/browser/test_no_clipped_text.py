@@ -83,7 +83,7 @@ def test_recommended_actions_are_read_in_full(server, page):
     page.goto(f"{server}/segments?lang=en")
     expect(page.get_by_role("heading", name="Segmentation and customer value")).to_be_visible(timeout=60_000)
     settle(page)
-    page.get_by_test_id("stExpander").get_by_text("Recommended action", exact=True).click()
+    page.get_by_test_id("stExpander").locator("summary").filter(has_text="Recommended action").click()
     cell = page.get_by_test_id("stTable").get_by_text("onboard them and follow up after the first order")
     expect(cell).to_be_visible(timeout=30_000)
     assert cell.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
