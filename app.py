@@ -1,7 +1,9 @@
-"""CRM Insight · 客户洞察 — entrypoint: page config, language and the router.
+"""CRM Insight · 客户洞察 — entrypoint: page config, language, sign-in and the router.
 
 Each page draws the shared sidebar itself (`ui.shell.page_context`), so the
-filters show and work the same on every page.
+filters show and work the same on every page. A visitor who must sign in
+(`ui.access`) gets the sign-in form at every page's address instead of the
+page: nothing else runs, and after signing in the same link opens its page.
 
 Every page has its own address, the overview included (`/overview`): Streamlit
 gives the default page the empty path and answers its own name with "page not
@@ -12,13 +14,45 @@ query parameters kept.
 import streamlit as st
 
 from crm.i18n import t
-from ui import shell
+from ui import access, shell
 
 st.set_page_config(page_title=t("app.title", "zh"), page_icon=shell.FAVICON, layout="wide")
 
 lang = shell.language()
-overview = st.Page("pages/overview.py", title=t("nav.overview", lang), icon=":material/dashboard:",
-                   url_path="overview")
+who = access.session(lang)
+
+# section -> (file, title key, icon, url path); the Audit page only for roles that may read the log
+SECTIONS = {
+    "nav.section.dashboards": [("pages/overview.py", "nav.overview", ":material/dashboard:", "overview")],
+    "nav.section.customers": [
+        ("pages/segments.py", "nav.segments", ":material/donut_large:", "segments"),
+        ("pages/key_accounts.py", "nav.key_accounts", ":material/workspace_premium:", "key_accounts"),
+    ],
+    "nav.section.data": [
+        ("pages/data.py", "nav.data", ":material/database:", "data"),
+        ("pages/audit.py", "nav.audit", ":material/policy:", "audit"),
+    ],
+}
+PATHS = [path for entries in SECTIONS.values() for _, _, _, path in entries]
+
+if who is None:
+    login = [st.Page(access.login_page, title=t("access.login.title", lang), icon=":material/login:",
+                     url_path="home", default=True)]
+    login += [st.Page(access.login_page, title=t("access.login.title", lang), icon=":material/login:",
+                      url_path=path) for path in PATHS]
+    page = st.navigation(login, position="hidden")
+    st.set_page_config(page_title=f"{page.title} · {t('app.title', lang)}")
+    page.run()
+    st.stop()
+
+pages = {
+    t(section, lang): [
+        st.Page(file, title=t(title, lang), icon=icon, url_path=path)
+        for file, title, icon, path in entries if path != "audit" or access.can("audit")
+    ]
+    for section, entries in SECTIONS.items()
+}
+overview = pages[t("nav.section.dashboards", lang)][0]
 
 
 def home() -> None:
@@ -26,22 +60,10 @@ def home() -> None:
     st.switch_page(overview, query_params=st.query_params.to_dict())
 
 
-pages = {
-    t("nav.section.dashboards", lang): [
-        st.Page(home, title=t("nav.overview", lang), url_path="home", default=True, visibility="hidden"),
-        overview,
-    ],
-    t("nav.section.customers", lang): [
-        st.Page("pages/segments.py", title=t("nav.segments", lang), icon=":material/donut_large:",
-                url_path="segments"),
-        st.Page("pages/key_accounts.py", title=t("nav.key_accounts", lang), icon=":material/workspace_premium:",
-                url_path="key_accounts"),
-    ],
-    t("nav.section.data", lang): [
-        st.Page("pages/data.py", title=t("nav.data", lang), icon=":material/database:", url_path="data"),
-    ],
-}
+pages[t("nav.section.dashboards", lang)].insert(
+    0, st.Page(home, title=t("nav.overview", lang), url_path="home", default=True, visibility="hidden"))
 page = st.navigation(pages)
 st.set_page_config(page_title=f"{page.title} · {t('app.title', lang)}")
+access.sidebar(who, lang)
 shell.mark_routed()
 page.run()

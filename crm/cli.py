@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 import os
 import sys
 from pathlib import Path
@@ -35,15 +36,51 @@ def _progress(message: str, fraction: float) -> None:
     print(f"[{fraction:5.0%}] {message}", file=sys.stderr, flush=True)
 
 
+def _actor() -> tuple[str, str]:
+    """Who the audit log names for a command: the operating-system user, role 'cli'."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = "unknown"
+    return f"cli:{name}", "cli"
+
+
+def _record(con, action: str, detail: dict | None = None, **kwargs) -> None:
+    from crm.access import audit
+
+    audit.record(con, *_actor(), action, detail, **kwargs)
+
+
+def _backup(con, args: argparse.Namespace, reason: str, detail: dict) -> str:
+    """The backup every destructive command writes first; prints where it went."""
+    from crm.store import backups
+
+    name = backups.create_backup(con, backups.backup_dir_for(args.db), reason, _actor()[0], detail)
+    _record(con, "backup", {"name": name, "reason": reason, **detail})
+    print(t("backups.cli.written", _lang(), name=name), file=sys.stderr)
+    return name
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from crm.intake import demo
 
     demo.validate_arguments(args.customers, args.seed, args.years, args.end)  # before any file is created
     con = db.connect(args.db)
+    batches = demo.imported_batches(con)
+    if batches and not args.force:
+        typed = None
+        if sys.stdin.isatty():
+            print(t("demo.refuse.prompt", _lang(), batches=batches, word=demo.CONFIRM_WORD), file=sys.stderr)
+            typed = input("> ")
+        demo.require_replace_confirmation(con, typed)
+    if db.table_counts(con).get("customers", 0):
+        _backup(con, args, "demo", {"imported_batches": batches})
     summary = demo.build_demo(
         con, customers=args.customers, seed=args.seed, end_date=args.end, years=args.years,
         progress=_progress,
     )
+    _record(con, "demo", {"customers": args.customers, "seed": args.seed, "replaced_batches": batches},
+            rows=summary["customers"])
     for key, value in summary.items():
         print(f"{key}: {value}")
     return 0
@@ -101,6 +138,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.dry_run:
         return 0
     result = imports.commit_import(con, plan)
+    _record(con, "import", {"kind": args.kind, "file": path.name, "batch": result.batch_id,
+                            "skipped_duplicate_file": result.skipped_duplicate_file},
+            rows=result.inserted + result.updated)
     print(imports.format_result(result, _lang()))
     return 0
 
@@ -119,8 +159,84 @@ def cmd_undo(args: argparse.Namespace) -> int:
     from crm.intake import imports
 
     con = db.connect(args.db)
+    imports.check_undo(con, args.batch_id)  # a refused undo writes no backup
+    _backup(con, args, "undo", {"batch": args.batch_id})
     imports.undo_batch(con, args.batch_id)
+    _record(con, "undo", {"batch": args.batch_id})
     print(t("data.batches.undone", _lang(), batch=args.batch_id))
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(t("users.cli.password", _lang()))
+    if getpass.getpass(t("users.cli.password_again", _lang())) != first:
+        raise CRMInputError("users.error.password_mismatch")
+    return first
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    from crm.access import users
+
+    con = db.connect(args.db)
+    lang = _lang()
+    if args.user_command == "list":
+        table = users.list_users(con)
+        print(table.to_string(index=False) if len(table) else t("users.cli.none", lang))
+        return 0
+    if args.user_command == "add":
+        password = _read_password(args)
+        users.add_user(con, args.name, args.role, password)
+        _record(con, "user.add", {"name": args.name, "role": args.role})
+        print(t("users.cli.added", lang, name=args.name, role=args.role))
+    elif args.user_command == "remove":
+        users.remove_user(con, args.name)
+        _record(con, "user.remove", {"name": args.name})
+        print(t("users.cli.removed", lang, name=args.name))
+    else:
+        password = _read_password(args)
+        users.set_password(con, args.name, password)
+        _record(con, "user.password", {"name": args.name})
+        print(t("users.cli.password_set", lang, name=args.name))
+    return 0
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    from crm.access import privacy
+    from crm.store import backups
+
+    con = db.connect(args.db)
+    if not db.scalar(con, "SELECT count(*) FROM customers WHERE customer_id = $id", {"id": args.customer_id}):
+        raise CRMInputError("privacy.error.unknown_customer", customer_id=args.customer_id)
+    _backup(con, args, "erase", {"customer_id": args.customer_id})
+    changed = privacy.erase_customer(con, args.customer_id)
+    scrubbed = backups.scrub_erasures(con, backups.backup_dir_for(args.db))
+    _record(con, "erase", {"customer_id": args.customer_id, **changed, "backup_files_scrubbed": scrubbed},
+            rows=sum(changed.values()))
+    print(t("privacy.cli.erased", _lang(), customer_id=args.customer_id))
+    return 0
+
+
+def cmd_backups(args: argparse.Namespace) -> int:
+    from crm.store import backups
+
+    table = backups.list_backups(backups.backup_dir_for(args.db))
+    print(table.to_string(index=False) if len(table) else t("backups.empty", _lang()))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from crm.store import backups
+
+    con = db.connect(args.db)
+    directory = backups.backup_dir_for(args.db)
+    if args.name not in set(backups.list_backups(directory)["name"]):
+        raise CRMInputError("backups.error.unknown", name=args.name)
+    _backup(con, args, "restore", {"restoring": args.name})
+    backups.restore_backup(con, directory, args.name)
+    _record(con, "restore", {"name": args.name})
+    print(t("backups.restored", _lang(), name=args.name))
     return 0
 
 
@@ -203,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--years", type=int, default=3)
     p.add_argument("--end", type=_date, default=None, help="last order date (default: fixed demo date)")
+    p.add_argument("--force", action="store_true", help="replace imported data without the typed confirmation")
 
     p = add("import", cmd_import, "import customers, orders or tickets from CSV, XLSX or Parquet")
     p.add_argument("kind", choices=["customers", "orders", "tickets"])
@@ -224,6 +341,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("batch_id", type=int)
 
     add("batches", cmd_batches, "list import batches")
+
+    p = sub.add_parser("user", help="manage who may log in to the app")
+    users_sub = p.add_subparsers(dest="user_command", required=True)
+    for name, help_text in (("add", "add a user"), ("list", "list users"), ("remove", "remove a user"),
+                            ("password", "set a user's password")):
+        q = users_sub.add_parser(name, help=help_text)
+        q.add_argument("--db", default=str(db.DEFAULT_DB_PATH), help="database file (default: %(default)s)")
+        q.set_defaults(func=cmd_user)
+        if name != "list":
+            q.add_argument("name")
+        if name == "add":
+            q.add_argument("--role", required=True, choices=["admin", "analyst", "viewer"])
+        if name in ("add", "password"):
+            q.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+
+    p = add("erase", cmd_erase, "erase one customer's personal data (orders stay, anonymous)")
+    p.add_argument("customer_id")
+
+    add("backups", cmd_backups, "list backups")
+    p = add("restore", cmd_restore, "restore the data from a backup")
+    p.add_argument("name")
 
     def add_period(p: argparse.ArgumentParser) -> None:
         p.add_argument("--out", required=True, metavar="FILE", help="output file, .csv or .xlsx")

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from crm.intake import imports
+from ui import access, backups, importer, state
 from ui import components as ui
-from ui import importer, state
 from ui.shell import page_context
 from ui.value_mapping import remembered_list, template_buttons
 
@@ -12,10 +12,19 @@ ctx = page_context(filters=False)
 ui.page_header(ctx, "data.title", ctx.t("data.caption"), needs_data=False)
 importer.show_last_result(ctx)
 
-tab_import, tab_batches, tab_quality, tab_demo = st.tabs([
-    ctx.t("data.tab.import"), ctx.t("data.tab.batches"), ctx.t("data.tab.quality"), ctx.t("data.tab.demo"),
-])
+if not access.can("import"):  # analysts and viewers: what was loaded, not how to change it
+    st.info(ctx.t("access.data.read_only"), icon=":material/lock:")
+    tab_batches, tab_quality = st.tabs([ctx.t("data.tab.batches"), ctx.t("data.tab.quality")])
+    with tab_batches:
+        importer.batches(ctx)
+    with tab_quality:
+        importer.quality(ctx)
+    st.stop()
 
+tab_import, tab_batches, tab_quality, tab_demo, tab_backups = st.tabs([
+    ctx.t("data.tab.import"), ctx.t("data.tab.batches"), ctx.t("data.tab.quality"), ctx.t("data.tab.demo"),
+    ctx.t("backups.tab"),
+])
 with tab_import:
     left, right = st.columns([1, 2])
     kind = left.selectbox(
@@ -44,3 +53,6 @@ with tab_quality:
 
 with tab_demo:
     importer.demo_builder(ctx)
+
+with tab_backups:
+    backups.panel(ctx)

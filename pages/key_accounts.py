@@ -3,11 +3,14 @@
 import plotly.express as px
 import streamlit as st
 
+from crm.access import privacy
 from crm.periods import month_coverage
 from crm.value import customer360, key_accounts
 from crm.errors import CRMInputError
 from crm.formatting import format_date, format_money, format_number, format_percent
+from ui import access
 from ui import components as ui
+from ui import privacy as contact_ui
 from ui import state
 from ui.cache import cached
 from ui.labels import label_series, value_label
@@ -58,12 +61,13 @@ table = accounts.table
 if table.empty:
     ui.empty_state(ctx)
     st.stop()
+table = table.merge(cached(customer360.contacts, table["customer_id"]), on="customer_id", how="left")
 
 # Rank and name always show; then what the user acts on; technical columns are optional.
 ALWAYS = ["rank", "name"]
 OPTIONAL = ["revenue", "change", "trend", "reason", "segment", "tier", "open_complaints", "last_order_date",
             "orders", "profit", "margin", "avg_order_value", "prev_revenue", "days_since_last_order",
-            "customer_id", "customer_type", "province"]
+            "customer_id", "customer_type", "province", "phone", "email"]
 DEFAULT_SHOWN = OPTIONAL[:8]
 PERIOD_FIGURES = {"revenue", "profit", "orders", "margin", "avg_order_value"}  # labelled "(this period)"
 
@@ -74,6 +78,7 @@ def heading(column: str) -> str:
 
 
 columns = {c: heading(c) for c in ALWAYS + OPTIONAL}
+contact = {columns["phone"]: "phone", columns["email"]: "email"}  # masked on screen; see ui.components downloads
 drop, inactive = st.session_state.get(state.KA_DROP, 30), st.session_state.get(state.KA_INACTIVE, 90)
 
 
@@ -115,10 +120,12 @@ with tab_list:
     shown = present(listing)
     if len(shown) > ui.MAX_ROWS_SHOWN:
         st.caption(ctx.t("common.rows_shown", shown=f"{ui.MAX_ROWS_SHOWN:,}", total=f"{len(shown):,}"))
-    event = ui.dataframe(shown.head(ui.MAX_ROWS_SHOWN), kinds=kinds, column_config=config, key="ka.table",
+    event = ui.dataframe(privacy.for_display(shown.head(ui.MAX_ROWS_SHOWN), contact, access.current().role),
+                         kinds=kinds, column_config=config, key="ka.table",
                          column_order=[columns[c] for c in ALWAYS + [c for c in OPTIONAL if c in optional]],
                          on_select="rerun", selection_mode="single-row")
-    ui.download_buttons(ctx, shown, "key_accounts", key="ka.download", kinds=kinds, title=ctx.t("keyacc.tab.list"))
+    ui.download_buttons(ctx, shown, "key_accounts", key="ka.download", kinds=kinds, title=ctx.t("keyacc.tab.list"),
+                        contact=contact)
     rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
     if rows:
         picked = listing.iloc[rows[0]]
@@ -138,16 +145,19 @@ with tab_alerts:
         st.warning(ctx.t("keyacc.alerts.count", count=format_number(len(alerts), ctx.lang)),
                    icon=":material/notification_important:")
         shown_alerts = present(alerts)
-        ui.dataframe(shown_alerts, kinds=kinds, column_config=config, key="ka.alerts.table",
+        ui.dataframe(privacy.for_display(shown_alerts, contact, access.current().role), kinds=kinds,
+                     column_config=config, key="ka.alerts.table",
                      column_order=[columns[c] for c in ALWAYS + ["reason"]
                                    + [c for c in OPTIONAL if c in optional and c != "reason"]])
         ui.download_buttons(ctx, shown_alerts, "key_account_alerts", key="ka.alerts.download", kinds=kinds,
-                            title=ctx.t("keyacc.tab.alerts"))
+                            title=ctx.t("keyacc.tab.alerts"), contact=contact)
 
 with tab_360:
     query_text = st.text_input(ctx.t("keyacc.360.search"), key="ka.360.search",
-                               placeholder=ctx.t("keyacc.search.placeholder"))
-    candidates = cached(customer360.search_customers, query_text.strip(), 20) if query_text.strip() else None
+                               placeholder=ctx.t("keyacc.search.placeholder" if access.can("contact.search")
+                                                 else "privacy.search.placeholder"))
+    candidates = (cached(customer360.search_customers, query_text.strip(), 20, contact=access.can("contact.search"))
+                  if query_text.strip() else None)
     options = list(candidates["customer_id"]) if candidates is not None else []
     picked = st.session_state.get(state.KA_PICKED)
     if picked and picked not in options:
@@ -196,6 +206,7 @@ with tab_360:
                 ctx.t("keyacc.col.open_complaints"): format_number(info.get("open_complaints"), ctx.lang),
             }
             st.markdown(" · ".join(f"**{k}** {v if v not in (None, '') else '—'}" for k, v in details.items()))
+            contact_ui.contact_details(ctx, customer_id, info.get("phone"), info.get("email"))
             left, right = st.columns([3, 2])
             with left:
                 history = cached(customer360.order_history, customer_id)
@@ -229,3 +240,4 @@ with tab_360:
             if not answers.empty:
                 answers = answers[["submitted_at", "survey_title", "question", "value_num", "value_text"]]
                 ui.dataframe(answers.rename(columns=lambda c: ctx.t(f"keyacc.360.col.{c}")), key="ka.360.surveys")
+            contact_ui.erase_panel(ctx, customer_id)

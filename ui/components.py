@@ -22,10 +22,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from crm import export
+from crm.access import privacy
 from crm.formatting import PERCENT_DECIMALS, dates_without_midnight, format_money, format_number, format_percent, money_ticks
 from crm.i18n import catalog
 from crm.periods import month_end
-from ui import state
+from ui import access, state
 from ui.labels import value_label
 from ui.shell import PageContext
 
@@ -115,14 +116,20 @@ def export_title(ctx: PageContext, table: str | None = None, *, period: bool = T
 
 
 def download_buttons(ctx: PageContext, df: pd.DataFrame, file_stem: str, key: str, *,
-                     kinds: dict[str, str] | None = None, title: str | None = None, period: bool = True) -> None:
-    """CSV (UTF-8 with BOM) and XLSX downloads of `df`, generated when clicked.
+                     kinds: dict[str, str] | None = None, title: str | None = None, period: bool = True,
+                     contact: dict[str, str] | None = None) -> None:
+    """CSV (UTF-8 with BOM) and XLSX downloads of `df`, generated when clicked; each download is audited.
 
     Files are named `<stem>_<start>_<end>_<yyyymmdd>` (without the period when
     `period` is False); the XLSX sheet opens with a title row naming the page,
     the filters and the export date. `kinds` declares money / percent / share /
-    count / date columns (others are inferred from their dtype).
+    count / date columns (others are inferred from their dtype). `contact` names
+    the columns holding phones or emails ({column: 'phone' | 'email'}): roles
+    without ``contact.export`` download the table without them
+    (``crm.access.privacy.for_export``).
     """
+    df, with_contact = privacy.for_export(df, contact or {}, access.current().role)
+    kinds = {c: k for c, k in (kinds or {}).items() if c in df.columns} or None
     today = dt.date.today()
     f = ctx.filters
     start, end = (f.start, f.end) if period else (None, None)
@@ -132,14 +139,23 @@ def download_buttons(ctx: PageContext, df: pd.DataFrame, file_stem: str, key: st
     row.download_button(
         ctx.t("common.download.csv"), data=lambda: export.to_csv_bytes(df, kinds),
         file_name=export.file_name(file_stem, "csv", today, start, end),
-        mime="text/csv", key=f"{key}.csv", icon=":material/download:", on_click="ignore", width="content",
+        mime="text/csv", key=f"{key}.csv", icon=":material/download:", width="content",
+        on_click=_record_export, args=(file_stem, "csv", len(df), with_contact),
     )
     row.download_button(
         ctx.t("common.download.xlsx"), data=lambda: export.to_xlsx_bytes(df, sheet or "data", title=heading, kinds=kinds),
         file_name=export.file_name(file_stem, "xlsx", today, start, end),
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}.xlsx",
-        icon=":material/table_view:", on_click="ignore", width="content",
+        icon=":material/table_view:", width="content",
+        on_click=_record_export, args=(file_stem, "xlsx", len(df), with_contact),
     )
+    if contact:
+        row.caption(ctx.t("access.export.with_contact" if access.can("contact.export")
+                          else "access.export.without_contact"))
+
+
+def _record_export(file_stem: str, fmt: str, rows: int, with_contact: bool) -> None:
+    access.record("export", {"file": f"{file_stem}.{fmt}"}, rows=rows, contact_fields=with_contact)
 
 
 # ------------------------------------------------------------------ tables

@@ -9,8 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from crm.intake import demo, imports
+from crm.store import db
 from crm.errors import CRMInputError
 from crm.formatting import format_number, format_percent
+from ui import access, backups
 from ui import components as ui
 from ui import state
 from ui.cache import cached, cached_pure, write_cursor
@@ -110,6 +112,9 @@ def import_flow(ctx: PageContext, kind: str, name: str, data: bytes) -> None:
         except CRMInputError as exc:
             st.error(exc.message(ctx.lang), icon=":material/error:")
             return
+        access.record("import", {"kind": kind, "file": name, "batch": result.batch_id,
+                                 "skipped_duplicate_file": result.skipped_duplicate_file},
+                      rows=result.inserted + result.updated)
         st.session_state[state.IMPORT_RESULT] = ("import", result)
         st.rerun()
 
@@ -124,6 +129,8 @@ def show_last_result(ctx: PageContext) -> None:
         text = imports.format_result(value, ctx.lang)
     elif what == "undo":
         text = ctx.t("data.batches.undone", batch=value)
+    elif what == "restore":
+        text = ctx.t("backups.restored", name=value)
     else:
         text = ctx.t("data.demo.done", customers=format_number(value["customers"], ctx.lang),
                      orders=format_number(value["orders"], ctx.lang))
@@ -145,7 +152,7 @@ def batches(ctx: PageContext) -> None:
     ui.download_buttons(ctx, shown, "import_batches", key="data.batches.download", period=False)
 
     undoable = table.loc[(table["status"] == "active") & (table["batch_id"] > 0)]
-    if undoable.empty:
+    if undoable.empty or not access.can("undo"):
         return
     st.subheader(ctx.t("data.batches.undo"))
     labels = dict(zip(undoable["batch_id"], undoable["file_name"]))
@@ -158,11 +165,15 @@ def batches(ctx: PageContext) -> None:
     if right.button(ctx.t("data.batches.undo.button"), disabled=not confirm, key="data.batches.undo.button",
                     icon=":material/undo:"):
         try:
+            with write_cursor() as cur:
+                imports.check_undo(cur, int(batch_id))  # a refused undo writes no backup
+            backups.before("undo", {"batch": int(batch_id)})
             with st.spinner(ctx.t("data.batches.undoing")), write_cursor() as cur:
                 imports.undo_batch(cur, int(batch_id))
         except CRMInputError as exc:
             st.error(exc.message(ctx.lang), icon=":material/error:")
             return
+        access.record("undo", {"batch": int(batch_id)})
         st.session_state[state.IMPORT_RESULT] = ("undo", int(batch_id))
         st.rerun()
 
@@ -206,18 +217,35 @@ def quality(ctx: PageContext) -> None:
 
 
 def demo_builder(ctx: PageContext) -> None:
-    """Replace everything with demo data, with a progress bar."""
+    """Replace everything with demo data, with a progress bar; over imported data only after a typed word."""
     st.markdown(ctx.t("data.demo.text"))
     left, right = st.columns(2)
     customers = left.number_input(ctx.t("data.demo.customers"), min_value=100, max_value=1_000_000,
                                   value=20_000, step=1_000, key="data.demo.customers")
     seed = right.number_input(ctx.t("data.demo.seed"), min_value=0, value=42, step=1, key="data.demo.seed")
-    confirm = st.checkbox(ctx.t("data.demo.confirm"), key="data.demo.confirm")
+    imported = cached(demo.imported_batches)
+    typed = None
+    if imported:
+        st.warning(ctx.t("demo.refuse.warning", batches=imported, word=demo.CONFIRM_WORD), icon=":material/warning:")
+        typed = st.text_input(ctx.t("demo.refuse.type", word=demo.CONFIRM_WORD), key="data.demo.typed")
+        confirm = typed.strip() in demo.CONFIRM_WORDS
+    else:
+        confirm = st.checkbox(ctx.t("data.demo.confirm"), key="data.demo.confirm")
     if st.button(ctx.t("data.demo.button"), disabled=not confirm, key="data.demo.button", icon=":material/auto_awesome:"):
+        try:
+            with write_cursor() as cur:
+                demo.require_replace_confirmation(cur, typed)
+        except CRMInputError as exc:
+            st.error(exc.message(ctx.lang), icon=":material/error:")
+            return
+        if cached(db.table_counts).get("customers", 0):  # nothing to back up in an empty database
+            backups.before("demo", {"imported_batches": imported})
         bar = st.progress(0.0, text=ctx.t("data.demo.running"))
         with write_cursor() as cur:
             summary = demo.build_demo(cur, customers=int(customers), seed=int(seed),
                                       progress=lambda message, fraction: bar.progress(min(fraction, 1.0), text=message))
         bar.empty()
+        access.record("demo", {"customers": int(customers), "seed": int(seed), "replaced_batches": imported},
+                      rows=summary["customers"])
         st.session_state[state.IMPORT_RESULT] = ("demo", summary)
         st.rerun()

@@ -88,6 +88,14 @@ def language() -> str:
     return values[state.LANG]
 
 
+def language_switch(lang: str) -> None:
+    """The language radio (the sidebar's, also on the sign-in page)."""
+    st.radio(
+        t("shell.language", lang), LANGUAGES, horizontal=True,
+        format_func=lambda code: t(f"shell.language.{code}", code), **_seed(state.LANG),
+    )
+
+
 def _parse_date(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value) if value else None
@@ -201,10 +209,7 @@ def page_context(*, filters: bool = True) -> PageContext:
     low = _lowest_date(first, reference)
 
     with st.sidebar:
-        st.radio(
-            t("shell.language", lang), LANGUAGES, horizontal=True,
-            format_func=lambda code: t(f"shell.language.{code}", code), **_seed(state.LANG),
-        )
+        language_switch(lang)
         if filters:
             st.subheader(t("shell.filters", lang))
             st.date_input(

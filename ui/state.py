@@ -37,3 +37,12 @@ KA_PICKED = "ka.360.picked"           # customer picked in the table for the 360
 KA_DROP = "ka.drop"                   # alert: revenue fell by more than (%)
 KA_INACTIVE = "ka.inactive"           # alert: no order for at least (days)
 KA_COLUMNS = "ka.columns"             # optional key-account columns the user chose to show
+
+# Access (login, roles)
+AUTH_USER = "crm.auth.user"           # {"name", "role"} of the signed-in user
+AUTH_LOGIN_FORM = "crm.auth.login"    # the login form
+AUTH_LOGIN_NAME = "crm.auth.login.name"
+AUTH_LOGIN_PASSWORD = "crm.auth.login.password"
+AUTH_LOGOUT = "crm.auth.logout"
+REVEALED = "crm.privacy.revealed"     # customer ids whose full contact fields this session revealed
+ERASED = "crm.privacy.erased"         # customer id erased by the last run, for its confirmation message

@@ -319,6 +319,25 @@ def build_demo(
 # Validation and calendar
 # --------------------------------------------------------------------------
 
+CONFIRM_WORDS = ("REPLACE", "替换")  # what an admin types to replace imported data with demo data
+CONFIRM_WORD = CONFIRM_WORDS[0]
+
+
+def imported_batches(con: duckdb.DuckDBPyConnection) -> int:
+    """Import batches (active or undone) a demo build would delete along with their data."""
+    return int(db.scalar(con, "SELECT count(*) FROM import_batches WHERE table_name <> 'demo'") or 0)
+
+
+def require_replace_confirmation(con: duckdb.DuckDBPyConnection, typed: str | None) -> None:
+    """Refuse a demo build over imported data unless `typed` is one of CONFIRM_WORDS.
+
+    CRMInputError('demo.refused') names the number of batches and the word to type.
+    """
+    batches = imported_batches(con)
+    if batches and (typed or "").strip() not in CONFIRM_WORDS:
+        raise CRMInputError("demo.refused", batches=batches, word=CONFIRM_WORD)
+
+
 def validate_arguments(customers: object, seed: object, years: object, end_date: object = None) -> None:
     """Raise CRMInputError for arguments `build_demo` would refuse (the CLI checks before creating a file)."""
     _validate(customers, seed, years)

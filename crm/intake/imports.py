@@ -952,18 +952,8 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
             pass
 
 
-def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int) -> None:
-    """Reverse import batch `batch_id` in one transaction.
-
-    Deletes the rows the batch wrote (including the stub customers it created,
-    unless rows of other batches still refer to them: those stay and are
-    attributed to the earliest such batch), restores the rows it replaced,
-    marks it 'undone', rebuilds the aggregates and raises the data version.
-
-    Raises CRMInputError for an unknown batch, the demo build (batch 0), a
-    batch already undone, and a batch whose rows a later active batch replaced
-    (that one must be undone first).
-    """
+def check_undo(con: duckdb.DuckDBPyConnection, batch_id: int) -> None:
+    """Raise the CRMInputError `undo_batch` would raise for `batch_id`, writing nothing."""
     row = db.query(con, "SELECT table_name, status FROM import_batches WHERE batch_id = ?", [batch_id])
     if batch_id == 0 or (len(row) and row["table_name"].iloc[0] == "demo"):
         raise CRMInputError("imports.error.undo_demo", batch=batch_id)
@@ -987,6 +977,21 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int) -> None:
         raise CRMInputError(
             "imports.error.undo_later_first", batch=batch_id, later=", ".join(str(int(b)) for b in later),
         )
+
+
+def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int) -> None:
+    """Reverse import batch `batch_id` in one transaction.
+
+    Deletes the rows the batch wrote (including the stub customers it created,
+    unless rows of other batches still refer to them: those stay and are
+    attributed to the earliest such batch), restores the rows it replaced,
+    marks it 'undone', rebuilds the aggregates and raises the data version.
+
+    Raises CRMInputError for an unknown batch, the demo build (batch 0), a
+    batch already undone, and a batch whose rows a later active batch replaced
+    (that one must be undone first).
+    """
+    check_undo(con, batch_id)
     params = {"batch": batch_id}
     con.begin()
     try:

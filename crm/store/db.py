@@ -167,6 +167,10 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         [str(SCHEMA_VERSION)],
     )
     con.execute("INSERT INTO meta VALUES ('data_version', '0') ON CONFLICT (key) DO NOTHING")
+    from crm.access import audit, privacy, users  # local import: they query through this module
+
+    for ddl in (users.DDL, audit.DDL, privacy.DDL):
+        con.execute(ddl)
     # Feature tables are created empty so that readers work before the first import.
     from crm.store import features  # local import: features depends on this module
 

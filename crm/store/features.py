@@ -84,8 +84,12 @@ def materialise(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     """Rebuild ``order_facts`` and ``customer_features`` from the base tables.
 
     Runs inside the caller's transaction when there is one, so an import and
-    its aggregates commit together. Returns the reference date.
+    its aggregates commit together. Erasures (``crm.access.privacy``) are
+    re-applied first. Returns the reference date.
     """
+    from crm.access.privacy import apply_erasures  # local import: privacy calls back into this module
+
+    apply_erasures(con)  # an erased customer stays erased whatever the write brought back
     ref = scalar_in_transaction(con, "SELECT max(order_date)::DATE FROM orders")
     if ref is None:
         ref = dt.date.today()

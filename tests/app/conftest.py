@@ -42,12 +42,20 @@ def router_mode(monkeypatch):
     monkeypatch.setattr(PagesManager, "__init__", init)
 
 
+@pytest.fixture(autouse=True)
+def local_mode(monkeypatch):
+    """AppTest binds no address, which means sign-in required; page tests run as the local single user."""
+    monkeypatch.setenv("CRM_AUTH", "local")
+
+
 @pytest.fixture
 def open_app(demo_db, monkeypatch):
-    """open_app(lang, page=None, db=None, **query) -> a run AppTest on that page."""
+    """open_app(lang, page=None, db=None, auth="local", **query) -> a run AppTest on that page."""
 
-    def _open(lang: str, page: str | None = None, db: Path | None = None, **query: str) -> AppTest:
+    def _open(lang: str, page: str | None = None, db: Path | None = None, auth: str = "local",
+              **query: str) -> AppTest:
         monkeypatch.setenv("CRM_DB", str(db or demo_db))
+        monkeypatch.setenv("CRM_AUTH", auth)
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
         at.query_params["lang"] = lang
         for key, value in query.items():

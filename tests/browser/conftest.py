@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -48,11 +49,11 @@ def browser_db(tmp_path_factory):
     return path
 
 
-@contextlib.contextmanager
-def running_server(db_path: Path) -> Iterator[str]:
+@contextmanager
+def running_server(db_path: Path, **env_extra: str) -> Iterator[str]:
     """`streamlit run app.py` on a free loopback port against `db_path`; yields its base URL."""
     port = _free_port()
-    env = {**os.environ, "CRM_DB": str(db_path)}
+    env = {**os.environ, "CRM_DB": str(db_path), **env_extra}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true"],
@@ -83,6 +84,9 @@ def running_server(db_path: Path) -> Iterator[str]:
 def _skip_unless_browser_tests() -> None:
     if os.environ.get("CRM_SKIP_BROWSER") and not os.environ.get("CI"):
         pytest.skip("CRM_SKIP_BROWSER is set")
+
+
+serve = running_server
 
 
 @pytest.fixture(scope="module")
