@@ -64,19 +64,33 @@ if table.empty:
     st.stop()
 table = table.merge(cached(customer360.contacts, table["customer_id"]), on="customer_id", how="left")
 
-columns = {c: ctx.t(f"keyacc.col.{c}") for c in [
-    "rank", "customer_id", "name", "customer_type", "province", "revenue", "profit", "margin", "orders",
-    "avg_order_value", "last_order_date", "days_since_last_order", "prev_revenue", "change", "trend",
-    "open_complaints", "segment", "tier", "phone", "email"]}
+# Rank and name always show; then what the user acts on; technical columns are optional.
+ALWAYS = ["rank", "name"]
+OPTIONAL = ["revenue", "change", "trend", "reason", "segment", "tier", "open_complaints", "last_order_date",
+            "orders", "profit", "margin", "avg_order_value", "prev_revenue", "days_since_last_order",
+            "customer_id", "customer_type", "province", "phone", "email"]
+DEFAULT_SHOWN = OPTIONAL[:8]
+PERIOD_FIGURES = {"revenue", "profit", "orders", "margin", "avg_order_value"}  # labelled "(this period)"
+
+
+def heading(column: str) -> str:
+    label = ctx.t(f"keyacc.col.{column}")
+    return ctx.t("scope.period", label=label) if column in PERIOD_FIGURES else label
+
+
+columns = {c: heading(c) for c in ALWAYS + OPTIONAL}
 contact = {columns["phone"]: "phone", columns["email"]: "email"}  # masked on screen; see ui.components downloads
+drop, inactive = st.session_state.get(state.KA_DROP, 30), st.session_state.get(state.KA_INACTIVE, 90)
 
 
 def present(df):
-    """Codes to labels, columns to the reader's language."""
+    """Codes to labels, columns to the reader's language, in display order; no missing value shows as None."""
+    reasons = key_accounts.alert_reasons(df, drop_share=drop / 100, inactive_days=int(inactive))
     out = df.assign(
         trend=df["trend"].map(lambda c: ctx.t(f"key_accounts.trend.{c}")),
-        segment=df["segment"].map(lambda c: ctx.t(f"rfm.segment.{c}") if isinstance(c, str) else ""),
-        tier=df["tier"].map(lambda c: ctx.t(f"loyalty.tier.{c}") if isinstance(c, str) else ""),
+        reason=reasons.map(lambda r: ctx.t(f"key_accounts.reason.{r}") if r else "").to_numpy(),
+        segment=df["segment"].map(lambda c: ctx.t(f"rfm.segment.{c}") if isinstance(c, str) else "").astype("string").fillna(""),
+        tier=df["tier"].map(lambda c: ctx.t(f"loyalty.tier.{c}") if isinstance(c, str) else "").astype("string").fillna(""),
         customer_type=label_series(df["customer_type"], "customer_types", ctx.lang),
         province=label_series(df["province"], "provinces", ctx.lang),
     )
@@ -87,44 +101,55 @@ kinds = {columns["revenue"]: "money", columns["profit"]: "money", columns["prev_
          columns["avg_order_value"]: "money", columns["margin"]: "percent", columns["change"]: "percent",
          columns["last_order_date"]: "date"}
 config = {
-    columns["revenue"]: st.column_config.ProgressColumn(format="¥%,.0f", min_value=0,
+    columns["rank"]: st.column_config.NumberColumn(width=48, pinned=True),
+    columns["name"]: st.column_config.TextColumn(width="medium", pinned=True),
+    columns["revenue"]: st.column_config.ProgressColumn(format="¥%,.0f", min_value=0, width="medium",
                                                         max_value=float(table["revenue"].max() or 1)),
 }
 
 tab_list, tab_alerts, tab_360 = st.tabs([ctx.t("keyacc.tab.list"), ctx.t("keyacc.tab.alerts"), ctx.t("keyacc.tab.360")])
 
 with tab_list:
-    search = st.text_input(ctx.t("keyacc.search"), key="ka.search", placeholder=ctx.t("keyacc.search.placeholder"))
+    st.caption(ctx.t("keyacc.note.list", as_of=format_date(f.as_of, ctx.lang)))
+    search_col, picker_col = st.columns([1, 2])
+    search = search_col.text_input(ctx.t("keyacc.search"), key="ka.search",
+                                   placeholder=ctx.t("keyacc.search.placeholder"))
+    optional = picker_col.multiselect(ctx.t("keyacc.columns"), OPTIONAL, default=DEFAULT_SHOWN, key=state.KA_COLUMNS,
+                                      format_func=lambda c: columns[c], help=ctx.t("keyacc.columns.help"),
+                                      placeholder=ctx.t("keyacc.columns"))
     listing = key_accounts.search_table(table, search)
     shown = present(listing)
     if len(shown) > ui.MAX_ROWS_SHOWN:
         st.caption(ctx.t("common.rows_shown", shown=f"{ui.MAX_ROWS_SHOWN:,}", total=f"{len(shown):,}"))
     event = ui.dataframe(privacy.for_display(shown.head(ui.MAX_ROWS_SHOWN), contact, access.current().role),
-                         kinds=kinds, column_config=config, key="ka.table", on_select="rerun",
-                         selection_mode="single-row")
+                         kinds=kinds, column_config=config, key="ka.table",
+                         column_order=[columns[c] for c in ALWAYS + [c for c in OPTIONAL if c in optional]],
+                         on_select="rerun", selection_mode="single-row")
     ui.download_buttons(ctx, shown, "key_accounts", key="ka.download", kinds=kinds, title=ctx.t("keyacc.tab.list"),
                         contact=contact)
     rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
     if rows:
-        st.session_state[state.KA_PICKED] = listing.iloc[rows[0]]["customer_id"]
-        st.caption(ctx.t("keyacc.picked", customer=escape_markdown(listing.iloc[rows[0]]["customer_id"])))
+        picked = listing.iloc[rows[0]]
+        st.session_state[state.KA_PICKED] = picked["customer_id"]
+        st.caption(ctx.t("keyacc.picked", customer=escape_markdown(f"{picked['name'] or ''} · {picked['customer_id']}")))
 
 with tab_alerts:
+    st.caption(ctx.t("keyacc.note.list", as_of=format_date(f.as_of, ctx.lang)))
     c1, c2 = st.columns(2)
-    drop = c1.slider(ctx.t("keyacc.alerts.drop"), min_value=5, max_value=95, value=30, step=5, key="ka.drop",
+    drop = c1.slider(ctx.t("keyacc.alerts.drop"), min_value=5, max_value=95, value=30, step=5, key=state.KA_DROP,
                      format="%d%%")
-    inactive = c2.number_input(ctx.t("keyacc.alerts.inactive"), min_value=1, value=90, step=15, key="ka.inactive")
+    inactive = c2.number_input(ctx.t("keyacc.alerts.inactive"), min_value=1, value=90, step=15, key=state.KA_INACTIVE)
     alerts = key_accounts.key_account_alerts(table, drop_share=drop / 100, inactive_days=int(inactive))
     if alerts.empty:
         st.success(ctx.t("keyacc.alerts.none"), icon=":material/verified:")
     else:
         st.warning(ctx.t("keyacc.alerts.count", count=format_number(len(alerts), ctx.lang)),
                    icon=":material/notification_important:")
-        shown_alerts = present(alerts).assign(
-            **{ctx.t("keyacc.col.reason"): alerts["reason"].map(lambda r: ctx.t(f"key_accounts.reason.{r}")).to_numpy()}
-        )
+        shown_alerts = present(alerts)
         ui.dataframe(privacy.for_display(shown_alerts, contact, access.current().role), kinds=kinds,
-                     column_config=config, key="ka.alerts.table")
+                     column_config=config, key="ka.alerts.table",
+                     column_order=[columns[c] for c in ALWAYS + ["reason"]
+                                   + [c for c in OPTIONAL if c in optional and c != "reason"]])
         ui.download_buttons(ctx, shown_alerts, "key_account_alerts", key="ka.alerts.download", kinds=kinds,
                             title=ctx.t("keyacc.tab.alerts"), contact=contact)
 
@@ -154,11 +179,23 @@ with tab_360:
             st.subheader(f"{escape_markdown(info.get('name') or customer_id)} · {escape_markdown(customer_id)}")
             if info.get("segment"):
                 st.badge(ctx.t(f"rfm.segment.{info['segment']}"), icon=":material/donut_large:", color="blue")
-            p1, p2, p3, p4 = st.columns(4)
-            p1.metric(ctx.t("keyacc.col.revenue"), format_money(info.get("revenue"), ctx.lang, compact=True))
-            p2.metric(ctx.t("keyacc.col.orders"), format_number(info.get("orders"), ctx.lang))
-            p3.metric(ctx.t("keyacc.col.last_order_date"), format_date(info.get("last_order_date"), ctx.lang))
-            p4.metric(ctx.t("keyacc.col.tier"), ctx.t(f"loyalty.tier.{info['tier']}") if info.get("tier") else "—")
+            period = cached(customer360.period_totals, customer_id, f)
+            st.caption(ctx.t("keyacc.note.360", start=format_date(f.start, ctx.lang), end=format_date(f.end, ctx.lang)))
+            # Two rows of the same three figures, all time and this period; cards as wide as their text
+            # (wrapping to a new line when narrow), so a long date or amount is never cut off.
+            for scope, figures, fourth in (
+                ("lifetime", info, (ctx.t("keyacc.360.last_order"), format_date(info.get("last_order_date"), ctx.lang))),
+                ("period", period, (ctx.t("keyacc.360.tier"),
+                                    ctx.t(f"loyalty.tier.{info['tier']}") if info.get("tier") else ui.MISSING)),
+            ):
+                cards = st.container(horizontal=True)
+                for name in ("revenue", "orders", "profit"):
+                    value = figures.get(name)
+                    text = (format_money(value, ctx.lang, compact=True) if name != "orders"
+                            else format_number(value, ctx.lang))
+                    cards.metric(ctx.t(f"scope.{scope}", label=ctx.t(f"keyacc.col.{name}")), text, border=True,
+                                 width="content")
+                cards.metric(fourth[0], fourth[1], border=True, width="content")
             details = {
                 ctx.t("keyacc.360.province"): value_label("provinces", info.get("province"), ctx.lang),
                 ctx.t("keyacc.360.city"): (value_label("cities", info.get("city"), ctx.lang)
@@ -178,7 +215,8 @@ with tab_360:
                 if not history.empty:
                     coverage = month_coverage(history["month"], data_first=ctx.first_date, data_last=ctx.reference)
                     fig = px.bar(history, x="month", y="revenue",
-                                 labels={"month": ctx.t("overview.col.month"), "revenue": ctx.t("keyacc.col.revenue")})
+                                 labels={"month": ctx.t("overview.col.month"),
+                                         "revenue": ctx.t("scope.lifetime", label=ctx.t("keyacc.col.revenue"))})
                     fig.update_xaxes(tickformat="%Y-%m", hoverformat="%Y-%m")
                     fig = ui.money_axis(ui.style_figure(fig, height=300), ctx.lang)
                     ui.chart(ui.mark_partial(fig, coverage["partial"]), key="ka.chart.history")

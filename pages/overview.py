@@ -20,12 +20,14 @@ ui.page_header(ctx, "overview.title", ctx.t("overview.caption", start=format_dat
 
 kpis = cached(overview.compute_kpis, f)
 ui.kpi_cards(ctx, kpis)
+st.caption(ctx.t("overview.note.kpis", as_of=format_date(f.as_of, ctx.lang)))
 
 trend = cached(overview.monthly_trend, f)
 if trend.empty:
     ui.empty_state(ctx)
     st.stop()
 
+st.caption(ctx.t("overview.note.charts"))
 coverage = month_coverage(trend["month"], start=f.start, end=f.end,
                           data_first=ctx.first_date, data_last=ctx.reference)
 left, right = st.columns(2)

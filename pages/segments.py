@@ -9,7 +9,7 @@ import streamlit as st
 
 from crm.value import clusters, concentration, loyalty, profiles, rfm
 from crm.errors import CRMInputError
-from crm.formatting import format_money, format_number, format_percent
+from crm.formatting import format_date, format_money, format_number, format_percent
 from ui import components as ui
 from ui.cache import cached, shared
 from ui.labels import label_series, value_label
@@ -45,11 +45,13 @@ def show_rfm() -> None:
         )
         columns = {
             "name": ctx.t("segmentation.col.segment"), "customers": ctx.t("segmentation.col.customers"),
-            "share": ctx.t("segmentation.col.share"), "revenue": ctx.t("segmentation.col.revenue"),
+            "share": ctx.t("segmentation.col.share"),
+            "revenue": ctx.t("scope.period", label=ctx.t("segmentation.col.revenue")),
             "revenue_share": ctx.t("segmentation.col.revenue_share"),
             "avg_recency": ctx.t("segmentation.col.avg_recency"),
             "avg_frequency": ctx.t("segmentation.col.avg_frequency"),
-            "avg_monetary": ctx.t("segmentation.col.avg_monetary"), "action": ctx.t("segmentation.col.action"),
+            "avg_monetary": ctx.t("scope.period", label=ctx.t("segmentation.col.avg_monetary")),
+            "action": ctx.t("segmentation.col.action"),
         }
         shown = table[list(columns)].rename(columns=columns)
         kinds = {columns["share"]: "share", columns["revenue_share"]: "share", columns["revenue"]: "money",
@@ -58,9 +60,12 @@ def show_rfm() -> None:
         ui.dataframe(shown, kinds=kinds, key="seg.rfm.summary", column_config={
             columns["avg_recency"]: st.column_config.NumberColumn(format="%,.0f"),
             columns["avg_frequency"]: st.column_config.NumberColumn(format="%.1f"),
-        })
+        }, column_order=[c for c in shown.columns if c != columns["action"]])
         ui.download_buttons(ctx, shown, "rfm_segments", key="seg.rfm.summary.download", kinds=kinds,
                             title=ctx.t("segmentation.tab.rfm"))
+        # A grid cell cannot wrap: the actions (full sentences) are read in a table that wraps.
+        with st.expander(ctx.t("segmentation.col.action"), icon=":material/campaign:"):
+            st.table(shown[[columns["name"], columns["action"]]].set_index(columns["name"]))
 
         # The treemap takes the full width: in half a page its eight tiles' labels shrank out of reach.
         st.subheader(ctx.t("segmentation.rfm.treemap"))
@@ -103,7 +108,8 @@ def show_rfm() -> None:
         member_columns = {
             "customer_id": ctx.t("segmentation.col.customer_id"), "name": ctx.t("segmentation.col.name"),
             "last_order_date": ctx.t("segmentation.col.last_order"), "recency_days": ctx.t("segmentation.col.recency"),
-            "frequency": ctx.t("segmentation.col.frequency"), "monetary": ctx.t("segmentation.col.monetary"),
+            "frequency": ctx.t("segmentation.col.frequency"),
+            "monetary": ctx.t("scope.period", label=ctx.t("segmentation.col.monetary")),
             "r_score": "R", "f_score": "F", "m_score": "M",
         }
         listing = members[list(member_columns)].rename(columns=member_columns)
@@ -238,6 +244,13 @@ def show_clusters() -> None:
 
 # ------------------------------------------------------------------ value concentration
 def show_value() -> None:
+    """Pareto curve and ABC classes of the period's customer value.
+
+    Filters: the analysis period and every dimension filter. The as-of date is not
+    used: a period total does not depend on it (and the sidebar keeps it at or
+    after the period end), which the tab says in a caption.
+    """
+    st.caption(ctx.t("segmentation.note.value"))
     c1, c2, c3 = st.columns([1, 1, 1])
     value = c1.radio(ctx.t("segmentation.value.measure"), concentration.VALUES, horizontal=True, key="seg.value",
                      format_func=lambda v: ctx.t(f"segmentation.col.{v}"))
@@ -295,7 +308,15 @@ def show_value() -> None:
 
 # ------------------------------------------------------------------ points and tiers
 def show_tiers() -> None:
+    """Points and tiers on the as-of date.
+
+    Filters: the as-of date and every dimension filter (points count the orders
+    inside them). The analysis period is not used: a tier is a membership status
+    earned over all orders up to the as-of date, not a period figure; a caption
+    says so, and the revenue column is labelled lifetime.
+    """
     st.caption(ctx.t("segmentation.tiers.caption"))
+    st.caption(ctx.t("segmentation.note.tiers", as_of=format_date(f.as_of, ctx.lang)))
     c1, c2, c3, c4, c5 = st.columns(5)
     per_month = c1.number_input(ctx.t("segmentation.tiers.per_month"), min_value=0.0, value=1.0, step=0.5,
                                 key="seg.per_month")

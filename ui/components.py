@@ -36,6 +36,7 @@ MONEY_METRICS = {"revenue", "avg_order_value", "profit"}
 RATE_METRICS = {"repeat_rate"}
 LOWER_IS_BETTER = {"lapsed_customers", "open_complaints"}
 
+MISSING = "—"  # shown for a missing value in every table (st.dataframe's placeholder), never None / NaN / NaT
 MAX_ROWS_SHOWN = 2000  # rows a table draws on screen; downloads always hold every row
 
 PALETTE = ["#2563eb", "#f97316", "#10b981", "#a855f7", "#ef4444", "#14b8a6", "#eab308", "#64748b"]
@@ -64,23 +65,27 @@ def format_metric(metric: str, value: float | None, lang: str) -> str:
     return format_number(value, lang, compact=value is not None and abs(value) >= 100_000)
 
 
-def kpi_cards(ctx: PageContext, kpis: pd.DataFrame, *, per_row: int = 5, prefix: str = "overview.kpi") -> None:
-    """One st.metric per KPI row (metric, current, previous, change), change as a signed percentage."""
-    rows = kpis.to_dict("records")
-    for offset in range(0, len(rows), per_row):
-        columns = st.columns(per_row)
-        for column, row in zip(columns, rows[offset: offset + per_row]):
-            metric = row["metric"]
-            change = row["change"]
-            delta = None if change is None or pd.isna(change) else format_percent(change, signed=True)
-            column.metric(
-                ctx.t(f"{prefix}.{metric}"),
-                format_metric(metric, row["current"], ctx.lang),
-                delta=delta,
-                delta_color="inverse" if metric in LOWER_IS_BETTER else "normal",
-                help=ctx.t(f"{prefix}.{metric}.help", previous=format_metric(metric, row["previous"], ctx.lang)),
-                border=True,
-            )
+KPI_CARD_WIDTH = 184  # px: "¥351.4万" and "Repeat-purchase rate" fit; 4 cards a row at 1280 px, 5 at 1440 px
+
+
+def kpi_cards(ctx: PageContext, kpis: pd.DataFrame, *, prefix: str = "overview.kpi") -> None:
+    """One st.metric per KPI row (metric, current, previous, change), change as a signed percentage.
+
+    Cards of one fixed width in a wrapping row: as many a line as fit, never a cut-off value.
+    """
+    cards = st.container(horizontal=True)
+    for row in kpis.to_dict("records"):
+        metric = row["metric"]
+        change = row["change"]
+        delta = None if change is None or pd.isna(change) else format_percent(change, signed=True)
+        cards.metric(
+            ctx.t(f"{prefix}.{metric}"),
+            format_metric(metric, row["current"], ctx.lang),
+            delta=delta,
+            delta_color="inverse" if metric in LOWER_IS_BETTER else "normal",
+            help=ctx.t(f"{prefix}.{metric}.help", previous=format_metric(metric, row["previous"], ctx.lang)),
+            border=True, width=KPI_CARD_WIDTH,
+        )
 
 
 def empty_state(ctx: PageContext, key: str = "common.empty.filters") -> None:
@@ -196,6 +201,7 @@ def dataframe(df: pd.DataFrame, *, kinds: dict[str, str] | None = None,
     config = {**column_formats(df, kinds), **(column_config or {})}
     kwargs.setdefault("hide_index", True)
     kwargs.setdefault("width", "stretch")
+    kwargs.setdefault("placeholder", MISSING)
     return st.dataframe(display_frame(df, kinds), column_config=config, **kwargs)
 
 

@@ -225,11 +225,13 @@ def quality(ctx: PageContext) -> None:
     q = cached(imports.data_quality)
     counts = dict(zip(q["row_counts"]["table_name"], q["row_counts"]["rows"]))
     orphans = q["orphan_orders"].iloc[0]
-    cols = st.columns(5)
-    for col, name in zip(cols, ("customers", "stub_customers", "orders", "tickets")):
-        col.metric(as_label(ctx.t(f"quality.table.{name}"), ctx.lang), format_number(counts.get(name, 0), ctx.lang))
-    cols[4].metric(ctx.t("quality.orphan_orders"), format_number(orphans["orphan_orders"], ctx.lang),
-                   help=format_percent(orphans["orphan_share"]) if pd.notna(orphans["orphan_share"]) else None)
+    cards = st.container(horizontal=True)  # cards as wide as their titles, wrapping to a new line: never clipped
+    for name in ("customers", "stub_customers", "orders", "tickets"):
+        cards.metric(as_label(ctx.t(f"quality.table.{name}"), ctx.lang), format_number(counts.get(name, 0), ctx.lang),
+                     border=True, width="content")
+    cards.metric(ctx.t("quality.orphan_orders"), format_number(orphans["orphan_orders"], ctx.lang), border=True,
+                 width="content",
+                 help=format_percent(orphans["orphan_share"]) if pd.notna(orphans["orphan_share"]) else None)
 
     st.subheader(ctx.t("quality.date_ranges"))
     ranges = q["date_ranges"].assign(

@@ -52,6 +52,25 @@ def _values() -> dict[str, Any]:
 def _remember(key: str) -> None:
     """on_change: copy a widget's new value into the store."""
     _values()[key] = st.session_state[key]
+    if key in (state.PERIOD, state.AS_OF):
+        _keep_as_of_after_end()
+
+
+def _keep_as_of_after_end() -> None:
+    """An as-of date before the period end is moved to the period end, and the move is noted.
+
+    The period's figures count orders up to its end while recency, open
+    complaints and tiers are measured on the as-of date: an as-of inside the
+    period would measure a state before orders the period counts. The sidebar
+    shows the note (`state.AS_OF_MOVED`) until the next valid date change.
+    """
+    values = _values()
+    period, as_of = values.get(state.PERIOD) or (), values.get(state.AS_OF)
+    if len(period) == 2 and as_of is not None and as_of < period[1]:
+        values[state.AS_OF] = period[1]
+        values[state.AS_OF_MOVED] = (as_of, period[1])
+    else:
+        values.pop(state.AS_OF_MOVED, None)
 
 
 def _seed(key: str) -> dict[str, Any]:
@@ -111,6 +130,7 @@ def _init_from_url(first: dt.date | None, reference: dt.date | None, options: di
         start, end = defaults.start, defaults.end
     values[state.PERIOD] = (_clamp(start, low, reference), _clamp(end, low, reference))
     values[state.AS_OF] = _clamp(as_of, low, reference)
+    _keep_as_of_after_end()
     for dimension, (key, param) in state.DIMENSION_KEYS.items():
         raw = qp.get(param, "")
         allowed = set(options.get(dimension, []))
@@ -123,6 +143,7 @@ def _reset_filters(reference: dt.date | None) -> None:
     values = _values()
     values[state.PERIOD] = (defaults.start, defaults.end)
     values[state.AS_OF] = defaults.as_of
+    values.pop(state.AS_OF_MOVED, None)
     for key, _ in state.DIMENSION_KEYS.values():
         values[key] = []
 
@@ -199,6 +220,10 @@ def page_context(*, filters: bool = True) -> PageContext:
                 t("shell.filter.as_of", lang), min_value=low, max_value=reference,
                 help=t("shell.filter.as_of.help", lang), format="YYYY-MM-DD", **_seed(state.AS_OF),
             )
+            moved = _values().get(state.AS_OF_MOVED)
+            if moved:
+                st.warning(t("shell.filter.as_of.moved", lang, chosen=moved[0].isoformat(),
+                             end=moved[1].isoformat()), icon=":material/event_busy:")
             for dimension in DIMENSIONS:
                 key, _ = state.DIMENSION_KEYS[dimension]
                 st.multiselect(

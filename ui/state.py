@@ -7,6 +7,7 @@ LANG = "crm.lang"                     # language radio
 PAGE_TITLE = "crm.page_title"         # title key of the page being drawn (names exported files)
 PERIOD = "crm.filter.period"          # (start, end) date range
 AS_OF = "crm.filter.as_of"
+AS_OF_MOVED = "crm.filter.as_of_moved"  # (chosen, period end) when an as-of before the period end was moved
 PROVINCES = "crm.filter.provinces"
 CHANNELS = "crm.filter.channels"
 CATEGORIES = "crm.filter.categories"
@@ -36,6 +37,9 @@ DIMENSION_KEYS = {
 
 # Key accounts page
 KA_PICKED = "ka.360.picked"           # customer picked in the table for the 360° view
+KA_DROP = "ka.drop"                   # alert: revenue fell by more than (%)
+KA_INACTIVE = "ka.inactive"           # alert: no order for at least (days)
+KA_COLUMNS = "ka.columns"             # optional key-account columns the user chose to show
 
 # Access (login, roles)
 AUTH_USER = "crm.auth.user"           # {"name", "role"} of the signed-in user

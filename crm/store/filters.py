@@ -41,6 +41,12 @@ class Filters:
     """What the sidebar selects: analysis period, "as of" date and dimension filters.
 
     Empty tuples mean "all". `start` and `end` are inclusive dates.
+
+    `as_of` is the date point-in-time measures are taken on (recency, open
+    complaints, tiers); period figures (revenue, orders, …) do not depend on it.
+    The sidebar keeps as_of ≥ end (an earlier as-of is moved to the period end,
+    with a note): an as-of inside the period would measure a state before orders
+    the period counts. Functions here accept any as_of and document what they do.
     """
 
     start: dt.date

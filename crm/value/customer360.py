@@ -1,8 +1,15 @@
 """Customer 360: find a customer and see everything about them.
 
-All figures are lifetime figures without the sidebar's dimension filters (this
-is one customer's own record). Orders are non-returned orders unless a column
-says otherwise.
+Two scopes, always labelled on the page:
+
+* all time (``profile``, ``order_history``, ``category_mix``, ``tickets``,
+  ``survey_answers``) — the customer's whole record, without the sidebar's
+  period or dimension filters: it is one customer's own history;
+* this period (``period_totals``) — revenue, orders and profit in the sidebar's
+  period inside its filters, the very figures of the key-account list, so the
+  two can be compared.
+
+Orders are non-returned orders unless a column says otherwise.
 """
 
 from __future__ import annotations
@@ -52,6 +59,22 @@ FROM order_facts
 WHERE customer_id = $customer_id
 GROUP BY order_month
 ORDER BY order_month
+"""
+
+# Complaints open on $as_of: the rule of the overview KPI and the key-account list.
+_OPEN_COMPLAINTS_SQL = """
+SELECT count(*) AS open_complaints
+FROM tickets
+WHERE customer_id = $customer_id AND type = 'complaint'
+  AND opened_at::DATE <= $as_of
+  AND (resolved_at::DATE > $as_of
+       OR (resolved_at IS NULL AND coalesce(status, 'open') NOT IN ('resolved', 'closed')))
+"""
+
+_PERIOD_SQL = """
+SELECT count(*) AS orders, coalesce(sum(amount), 0) AS revenue, coalesce(sum(profit), 0) AS profit
+FROM crm_orders($provinces, $channels, $categories, $genders, $age_bands)
+WHERE customer_id = $customer_id AND order_date BETWEEN $start AND $end
 """
 
 _CATEGORY_MIX_SQL = """
@@ -132,7 +155,9 @@ def profile(con, customer_id: str, as_of: dt.date) -> dict[str, object]:
     * every column of ``customer_features`` (lifetime figures at the data's
       reference date: orders, revenue, recency_days, open_complaints, …);
     * ``as_of``; loyalty on that date: ``tenure_months``, ``spend``, ``points``,
-      ``tier`` (``crm.value.loyalty`` defaults);
+      ``tier`` (``crm.value.loyalty`` defaults); ``open_complaints`` — complaints
+      open on that date (the rule of the overview KPI and the key-account list,
+      so the 360° view and the list agree);
     * RFM over all history up to as_of, scored against every customer with an
       order by then (``crm.value.rfm`` defaults): ``rfm_recency_days``,
       ``rfm_frequency``, ``rfm_monetary``, ``r_score``, ``f_score``, ``m_score``,
@@ -145,6 +170,8 @@ def profile(con, customer_id: str, as_of: dt.date) -> dict[str, object]:
         raise CRMInputError("c360.error.unknown_customer", customer_id=customer_id)
     result = {column: _plain(value) for column, value in features.iloc[0].items()}
     result["as_of"] = as_of
+    result["open_complaints"] = int(query(con, _OPEN_COMPLAINTS_SQL,
+                                          {"customer_id": customer_id, "as_of": as_of}).iloc[0, 0])
 
     history = Filters(start=min(HISTORY_START, as_of), end=as_of, as_of=as_of)
     points = points_for_customers(con, history, [customer_id])
@@ -167,6 +194,16 @@ def profile(con, customer_id: str, as_of: dt.date) -> dict[str, object]:
             f_score=_plain(row["f_score"]), m_score=_plain(row["m_score"]), segment=str(row["segment"]),
         )
     return result
+
+
+def period_totals(con, customer_id: str, filters: Filters) -> dict[str, float | int]:
+    """The customer's revenue, orders and profit in [filters.start, filters.end] inside the filters.
+
+    Non-returned orders of ``crm_orders``, as in ``crm.value.key_accounts``: for a
+    key account these equal its row in the list. Zeros when none.
+    """
+    row = query(con, _PERIOD_SQL, {**filters.params(), "customer_id": customer_id}).iloc[0]
+    return {"orders": int(row["orders"]), "revenue": float(row["revenue"]), "profit": float(row["profit"])}
 
 
 def order_history(con, customer_id: str) -> pd.DataFrame:

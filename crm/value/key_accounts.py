@@ -14,7 +14,13 @@ Per customer (period figures unless said otherwise):
 * trend — "new" when prev_revenue is 0, else "growing" when change > +TREND_BAND,
   "declining" when change < −TREND_BAND, otherwise "stable" (TREND_BAND = 10 %).
 * open_complaints — complaint tickets open on as_of: opened on or before it and
-  not resolved by then (the definition of the overview KPI).
+  not resolved by then (the definition of the overview KPI). Tickets belong to a
+  customer, not to an order, so the channel and category filters do not apply to
+  them (the customer-level filters do, through the selection).
+
+Filters: the analysis period sets revenue, profit, orders and the ranking; the
+as-of date (never before the period end: the sidebar moves it) sets
+days_since_last_order, open_complaints, the RFM recency and the tier.
 * segment — the customer's RFM class in ``crm.value.rfm.compute_rfm(con, filters)``
   (default bins and split, scored against every customer in the filters);
   tier — their tier in ``crm.value.loyalty.assign_tiers(compute_points(con, filters))`` (defaults).
@@ -221,6 +227,25 @@ def select_key_accounts(
     )
 
 
+def _alert_flags(table: pd.DataFrame, drop_share: float, inactive_days: int) -> tuple[pd.Series, pd.Series]:
+    if not _is_number(drop_share) or not 0 < drop_share < 1:
+        raise CRMInputError("key_accounts.error.drop_share", drop_share=drop_share)
+    if not _is_number(inactive_days) or int(inactive_days) != inactive_days or inactive_days < 1:
+        raise CRMInputError("key_accounts.error.inactive_days", inactive_days=inactive_days)
+    prev_revenue = table["prev_revenue"].astype("float64")
+    change = (table["revenue"].astype("float64") - prev_revenue) / prev_revenue.where(prev_revenue > 0)
+    spend_drop = (change < -drop_share).fillna(False).astype(bool)
+    inactive = (table["days_since_last_order"] >= inactive_days).astype(bool)
+    return spend_drop, inactive
+
+
+def alert_reasons(table: pd.DataFrame, *, drop_share: float = 0.3, inactive_days: int = 90) -> pd.Series:
+    """Per row of `table`: "spend_drop", "inactive", "both" or "" (no alert); rules of `key_account_alerts`."""
+    spend_drop, inactive = _alert_flags(table, drop_share, inactive_days)
+    reasons = np.select([spend_drop & inactive, spend_drop, inactive], ["both", "spend_drop", "inactive"], default="")
+    return pd.Series(reasons, index=table.index, name="reason", dtype="string")
+
+
 def key_account_alerts(table: pd.DataFrame, *, drop_share: float = 0.3, inactive_days: int = 90) -> pd.DataFrame:
     """Key accounts that need attention, with the reason.
 
@@ -231,14 +256,7 @@ def key_account_alerts(table: pd.DataFrame, *, drop_share: float = 0.3, inactive
     Returns the matching rows of `table` (same columns, same order) plus the
     booleans spend_drop and inactive and `reason`: "spend_drop", "inactive" or "both".
     """
-    if not _is_number(drop_share) or not 0 < drop_share < 1:
-        raise CRMInputError("key_accounts.error.drop_share", drop_share=drop_share)
-    if not _is_number(inactive_days) or int(inactive_days) != inactive_days or inactive_days < 1:
-        raise CRMInputError("key_accounts.error.inactive_days", inactive_days=inactive_days)
-    prev_revenue = table["prev_revenue"].astype("float64")
-    change = (table["revenue"].astype("float64") - prev_revenue) / prev_revenue.where(prev_revenue > 0)
-    spend_drop = (change < -drop_share).fillna(False).astype(bool)
-    inactive = (table["days_since_last_order"] >= inactive_days).astype(bool)
+    spend_drop, inactive = _alert_flags(table, drop_share, inactive_days)
     out = table.assign(spend_drop=spend_drop, inactive=inactive)
     out = out[spend_drop | inactive].copy()
     out["reason"] = np.select(

@@ -4,10 +4,12 @@ import datetime as dt
 
 import pytest
 
+from tests.conftest import connect_beside_app
+
 from crm.store import access, db
-from crm.value import key_accounts
+from crm.value import customer360, key_accounts
 from crm.store.filters import Filters
-from crm.formatting import format_percent
+from crm.formatting import format_date, format_money, format_number, format_percent
 from crm.i18n import t
 
 LANGS = ["zh", "en"]
@@ -19,14 +21,17 @@ def filters_of(at) -> Filters:
                    as_of=dt.date.fromisoformat(q["as_of"]))
 
 
+def ranked_tables(at, lang):
+    """The key-account list, then the alerts table when there is one (both have a rank column)."""
+    return [d.value for d in at.dataframe if t("keyacc.col.rank", lang) in d.value.columns]
+
+
 def listing(at, lang="en"):
-    """The key-account table (it alone has a rank column and no alert column)."""
-    rank, alert = t("keyacc.col.rank", lang), t("keyacc.col.reason", lang)
-    return next(d.value for d in at.dataframe if rank in d.value.columns and alert not in d.value.columns)
+    return ranked_tables(at, lang)[0]
 
 
 def alert_tables(at, lang="en"):
-    return [d.value for d in at.dataframe if t("keyacc.col.reason", lang) in d.value.columns]
+    return ranked_tables(at, lang)[1:]
 
 
 def metric(at, key, lang):
@@ -57,7 +62,63 @@ def test_customer_360(open_app, lang):
     first = listing(at, lang)[t("keyacc.col.customer_id", lang)].iloc[0]
     at.selectbox(key="ka.360.customer").set_value(first).run()
     assert any(first in s.value for s in at.subheader)
-    assert metric(at, "keyacc.col.orders", lang) != "—"
+    lifetime_orders = t("scope.lifetime", lang, label=t("keyacc.col.orders", lang))
+    assert next(m.value for m in at.metric if m.label == lifetime_orders) != "—"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_customer_360_shows_all_time_and_this_period(open_app, demo_db, lang):
+    """The list's period figures and the 360's lifetime figures are both shown, each labelled with its scope."""
+    at = open_app(lang, page="pages/key_accounts.py")
+    row = listing(at, lang).iloc[0]
+    customer = row[t("keyacc.col.customer_id", lang)]
+    at.selectbox(key="ka.360.customer").set_value(customer).run()
+    shown = {m.label: m.value for m in at.metric}
+    con = connect_beside_app(demo_db)
+    try:
+        lifetime = db.query(con, "SELECT revenue, orders, profit FROM customer_features WHERE customer_id = $c",
+                            {"c": customer}).iloc[0]
+        period = customer360.period_totals(con, customer, filters_of(at))
+    finally:
+        con.close()
+    period_label = lambda key: t("scope.period", lang, label=t(f"keyacc.col.{key}", lang))  # noqa: E731
+    lifetime_label = lambda key: t("scope.lifetime", lang, label=t(f"keyacc.col.{key}", lang))  # noqa: E731
+    # this period = the list's row
+    assert period["revenue"] == pytest.approx(row[period_label("revenue")])
+    assert period["orders"] == row[period_label("orders")]
+    assert shown[period_label("revenue")] == format_money(period["revenue"], lang, compact=True)
+    assert shown[period_label("orders")] == format_number(period["orders"], lang)
+    assert shown[period_label("profit")] == format_money(period["profit"], lang, compact=True)
+    assert shown[lifetime_label("revenue")] == format_money(lifetime["revenue"], lang, compact=True)
+    assert shown[lifetime_label("orders")] == format_number(int(lifetime["orders"]), lang)
+    assert shown[lifetime_label("profit")] == format_money(lifetime["profit"], lang, compact=True)
+    assert lifetime["revenue"] >= period["revenue"]
+    # open complaints on the as-of date, as in the list
+    complaints = f"**{t('keyacc.col.open_complaints', lang)}** {row[t('keyacc.col.open_complaints', lang)]}"
+    assert any(complaints in m.value for m in at.markdown)
+    f = filters_of(at)
+    note = t("keyacc.note.360", lang, start=format_date(f.start, lang), end=format_date(f.end, lang))
+    assert note in [c.value for c in at.caption]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_list_columns_acted_on_first_and_picker(open_app, lang):
+    at = open_app(lang, page="pages/key_accounts.py")
+    table = at.dataframe[0]
+    order = list(table.proto.column_order)
+    expected = [t("keyacc.col.rank", lang), t("keyacc.col.name", lang),
+                t("scope.period", lang, label=t("keyacc.col.revenue", lang)), t("keyacc.col.change", lang),
+                t("keyacc.col.trend", lang), t("keyacc.col.reason", lang), t("keyacc.col.segment", lang),
+                t("keyacc.col.tier", lang), t("keyacc.col.open_complaints", lang), t("keyacc.col.last_order_date", lang)]
+    assert order == expected
+    assert t("keyacc.col.customer_id", lang) not in order  # technical columns are picked, not shown by default
+    at.multiselect(key="ka.columns").select("customer_id").run()
+    assert list(at.dataframe[0].proto.column_order)[-1] == t("keyacc.col.customer_id", lang)
+    # new accounts have no change: blank placeholder, their trend says "new"
+    shown = listing(at, lang)
+    new = shown[shown[t("keyacc.col.trend", lang)] == t("key_accounts.trend.new", lang)]
+    assert new[t("keyacc.col.change", lang)].isna().all()
+    assert at.dataframe[0].proto.placeholder == "—"
 
 
 

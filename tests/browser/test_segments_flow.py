@@ -62,7 +62,7 @@ def test_key_account_row_opens_customer_360(server, page):
     expect(page.get_by_role("heading", name="Key accounts", exact=True)).to_be_visible()
     grid = page.locator(".st-key-ka-table")
     expect(grid).to_be_visible()
-    first_id = grid.locator('[id="glide-cell-2-0"]').inner_text()  # column 2: customer ID of row 0
+    first_id = grid.locator('[id="glide-cell-2-0"]').inner_text()  # column 2: name of row 0 (after rank)
     # The selection boxes are drawn on the grid's canvas: click the first row's, left of the rank column.
     box = grid.locator("canvas").first.bounding_box()
     page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)

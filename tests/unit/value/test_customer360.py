@@ -119,3 +119,25 @@ def test_empty_frames_have_columns(shop):
     assert c360.order_history(shop, "nobody").columns.tolist() == ["month", "orders", "revenue", "profit", "returned_orders"]
     assert c360.category_mix(shop, "nobody").columns.tolist() == ["category", "orders", "revenue", "share"]
     assert c360.search_customers(shop, "no such").columns.tolist() == c360.SEARCH_COLUMNS
+
+
+def test_period_totals_follow_the_period_and_filters(shop):
+    """A in 2024 (O2 200 美妆 profit 80, O3 300 服装 profit 150); lifetime also O1 100."""
+    from crm.store.filters import Filters
+
+    year = Filters(start=dt.date(2024, 1, 1), end=AS_OF, as_of=AS_OF)
+    assert c360.period_totals(shop, "A", year) == {"orders": 2, "revenue": 500.0, "profit": 230.0}
+    beauty = Filters(start=dt.date(2024, 1, 1), end=AS_OF, as_of=AS_OF, categories=("美妆",))
+    assert c360.period_totals(shop, "A", beauty) == {"orders": 1, "revenue": 200.0, "profit": 80.0}
+    # B's returned O6 never counts; C bought nothing in 2024
+    assert c360.period_totals(shop, "B", year) == {"orders": 1, "revenue": 150.0, "profit": 60.0}
+    assert c360.period_totals(shop, "C", year) == {"orders": 0, "revenue": 0.0, "profit": 0.0}
+    assert c360.profile(shop, "A", AS_OF)["revenue"] == 600  # all time
+
+
+def test_open_complaints_are_counted_on_the_as_of_date(shop):
+    """E's complaint T5 (opened 03-20, resolved 07-10) is open on 06-30 but not on 07-15; A's T1 opened 06-01."""
+    assert c360.profile(shop, "E", AS_OF)["open_complaints"] == 1
+    assert c360.profile(shop, "E", dt.date(2024, 7, 15))["open_complaints"] == 0
+    assert c360.profile(shop, "A", dt.date(2024, 5, 31))["open_complaints"] == 0
+    assert c360.profile(shop, "A", AS_OF)["open_complaints"] == 1

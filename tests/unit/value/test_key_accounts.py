@@ -120,6 +120,16 @@ def test_alerts_each_reason(accounts):
     assert "K4" not in set(ka.key_account_alerts(table, drop_share=0.01, inactive_days=365)["customer_id"])
 
 
+def test_alert_reasons_label_every_row(accounts):
+    table = ka.select_key_accounts(accounts, F, top_n=5).table
+    reasons = ka.alert_reasons(table, drop_share=0.3, inactive_days=80)
+    assert len(reasons) == len(table)
+    assert dict(zip(table["customer_id"], reasons)) == {
+        c: {"K2": "both", "K5": "inactive"}.get(c, "") for c in table["customer_id"]}
+    with pytest.raises(CRMInputError, match="Inactive days must be a positive integer"):
+        ka.alert_reasons(table, inactive_days=0)
+
+
 @pytest.mark.parametrize("kwargs", [
     {}, {"top_n": 2, "top_share": 0.1}, {"top_n": 2, "min_revenue": 10}, {"top_share": 0.1, "min_orders": 2},
 ])
