@@ -231,10 +231,23 @@ def _change_user(con, args: argparse.Namespace, password: str | None, lang: str)
         print(t("users.cli.password_set", lang, name=args.name))
 
 
+def _confirm(args: argparse.Namespace, what: str) -> None:
+    """Destructive commands go ahead with --yes, or when the user types `what` at the prompt."""
+    if args.yes:
+        return
+    typed = None
+    if sys.stdin.isatty():
+        print(t("cli.confirm.prompt", _lang(), command=args.command, word=what), file=sys.stderr)
+        typed = input("> ").strip()
+    if typed != what:
+        raise CRMInputError("cli.confirm.refused", command=args.command, word=what)
+
+
 def cmd_erase(args: argparse.Namespace) -> int:
     from crm.access import privacy
     from crm.store import backups
 
+    _confirm(args, args.customer_id)
     with _writing(args, "erase", args.customer_id) as con:
         if not db.scalar_in_transaction(con, "SELECT count(*) FROM customers WHERE customer_id = $id",
                                         {"id": args.customer_id}):
@@ -262,6 +275,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     directory = backups.backup_dir_for(args.db)
     if args.name not in set(backups.list_backups(directory)["name"]):
         raise CRMInputError("backups.error.unknown", name=args.name)
+    _confirm(args, args.name)
     with _writing(args, "restore", args.name) as con:
         _backup(con, args, "restore", {"restoring": args.name})
         backups.restore_backup(con, directory, args.name)
@@ -400,10 +414,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("erase", cmd_erase, "erase one customer's personal data (orders stay, anonymous)")
     p.add_argument("customer_id")
+    p.add_argument("--yes", action="store_true", help="do not ask to type the customer id")
 
     add("backups", cmd_backups, "list backups")
     p = add("restore", cmd_restore, "restore the data from a backup")
     p.add_argument("name")
+    p.add_argument("--yes", action="store_true", help="do not ask to type the backup's name")
 
     def add_period(p: argparse.ArgumentParser) -> None:
         p.add_argument("--out", required=True, metavar="FILE", help="output file, .csv or .xlsx")

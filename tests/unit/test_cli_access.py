@@ -62,33 +62,33 @@ def test_user_commands(shop_file, capsys):
 
 
 def test_erase_writes_a_backup_first_and_is_recorded(shop_file, capsys):
-    assert run(shop_file, "erase", "A") == 0
+    assert run(shop_file, "erase", "A", "--yes") == 0
     assert query(shop_file, "SELECT name, city FROM customers WHERE customer_id = 'A'").isna().all(axis=None)
     assert query(shop_file, "SELECT sum(revenue) AS r FROM customer_features")["r"].iloc[0] == 9420
     listed = backups.list_backups(backups.backup_dir_for(shop_file))
     assert listed["reason"].tolist() == ["erase"]
     log = query(shop_file, "SELECT action, rows FROM audit_log ORDER BY \"at\"")
     assert log["action"].tolist() == ["backup", "erase"] and log["rows"].iloc[1] == 1  # A's customers row
-    assert run(shop_file, "erase", "ZZZ") == 2
+    assert run(shop_file, "erase", "ZZZ", "--yes") == 2
     assert "no customer with ID ZZZ" in capsys.readouterr().err
 
 
 def test_backups_and_restore(shop_file, tmp_path, capsys):
     data = tmp_path / "new.csv"
     data.write_text(CSV, encoding="utf-8")
-    assert run(shop_file, "erase", "B") == 0  # backup 1: before the erasure
+    assert run(shop_file, "erase", "B", "--yes") == 0  # backup 1: before the erasure
     first = backups.list_backups(backups.backup_dir_for(shop_file))["name"].iloc[0]
     assert run(shop_file, "import", "customers", str(data)) == 0
     assert run(shop_file, "backups") == 0
     assert first in capsys.readouterr().out
-    assert run(shop_file, "restore", first) == 0
+    assert run(shop_file, "restore", first, "--yes") == 0
     assert query(shop_file, "SELECT count(*) AS n FROM customers")["n"].iloc[0] == 5  # F is gone again
     assert query(shop_file, "SELECT name FROM customers WHERE customer_id = 'B'")["name"].isna().all()  # erased
     reasons = backups.list_backups(backups.backup_dir_for(shop_file))["reason"].tolist()
     assert sorted(reasons) == ["erase", "restore"]
     actions = query(shop_file, "SELECT action FROM audit_log ORDER BY \"at\"")["action"].tolist()
     assert actions == ["backup", "erase", "import", "backup", "restore"]
-    assert run(shop_file, "restore", "../../etc") == 2
+    assert run(shop_file, "restore", "../../etc", "--yes") == 2
 
 
 def test_demo_refuses_over_imported_batches(shop_file, tmp_path, capsys):
@@ -116,3 +116,14 @@ def test_undo_writes_a_backup_first(shop_file, tmp_path):
     assert run(shop_file, "undo", "1") == 0
     listed = backups.list_backups(backups.backup_dir_for(shop_file))
     assert listed[["reason", "customers"]].values.tolist() == [["undo", 6]]
+
+
+def test_erase_and_restore_need_confirming(shop_file, capsys):
+    assert run(shop_file, "erase", "A") == 2  # no terminal to type in, no --yes: refused, nothing changed
+    assert "--yes" in capsys.readouterr().err
+    assert query(shop_file, "SELECT name FROM customers WHERE customer_id = 'A'")["name"].notna().all()
+    assert run(shop_file, "erase", "A", "--yes") == 0
+    from crm.store import backups
+
+    first = backups.list_backups(backups.backup_dir_for(shop_file))["name"].iloc[0]
+    assert run(shop_file, "restore", first) == 2
