@@ -46,7 +46,7 @@ def sign_in(page, url, name, lang="en", path=""):
 def download_key_accounts(page) -> list[dict]:
     button = page.get_by_role("button", name="Download CSV").first
     expect(button).to_be_visible(timeout=60_000)
-    with page.expect_download() as info:
+    with page.expect_download(timeout=90_000) as info:  # a cold first run of the page may come first
         button.click()
     text = open(info.value.path(), encoding="utf-8-sig").read()
     return list(csv.DictReader(io.StringIO(text)))

@@ -25,6 +25,7 @@ PAGES = {
     "segments": ("segmentation.title", "nav.segments"),
     "key_accounts": ("keyacc.title", "nav.key_accounts"),
     "data": ("data.title", "nav.data"),
+    "audit": ("audit.title", "nav.audit"),  # local mode signs the visitor in as the admin
 }
 # Within the test database's data range (1500 demo customers ending 2026-11-15).
 QUERY = "lang=zh&start=2026-03-01&end=2026-08-31&prov=%E5%B9%BF%E4%B8%9C"

@@ -40,10 +40,11 @@ def test_key_accounts_xlsx_is_named_titled_and_formatted(server, page, lang):
     assert t("value.provinces.广东", lang) in title and dt.date.today().isoformat() in title
     assert sheet.freeze_panes == "A3"
     header = [c.value for c in sheet[2]]
-    revenue = header.index(t("keyacc.col.revenue", lang)) + 1
-    margin = header.index(t("keyacc.col.margin", lang)) + 1
+    period = lambda key: t("scope.period", lang, label=t(f"keyacc.col.{key}", lang))  # noqa: E731
+    revenue = header.index(period("revenue")) + 1
+    margin = header.index(period("margin")) + 1
     last_order = header.index(t("keyacc.col.last_order_date", lang)) + 1
-    orders = header.index(t("keyacc.col.orders", lang)) + 1
+    orders = header.index(period("orders")) + 1
     assert sheet.cell(3, revenue).number_format == "¥#,##0.00"
     assert sheet.cell(3, margin).number_format == "0.0%"
     assert sheet.cell(3, last_order).number_format == "yyyy-mm-dd"
