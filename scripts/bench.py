@@ -128,6 +128,7 @@ def warm_render(path: Path) -> dict[str, float]:
     from streamlit.testing.v1 import AppTest
 
     os.environ["CRM_DB"] = str(path)
+    os.environ["CRM_AUTH"] = "local"  # AppTest binds no address: run as `make run` does, signed in locally
     results = {}
     for page in page_paths():
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
