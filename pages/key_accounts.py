@@ -44,7 +44,7 @@ with st.container(border=True):
 try:
     accounts = cached(key_accounts.select_key_accounts, f, by=by, **selection)
 except CRMInputError as exc:
-    st.error(exc.message(ctx.lang))
+    st.error(guard.error_text(exc, ctx.lang))
     st.stop()
 
 m1, m2, m3, m4 = st.columns(4)

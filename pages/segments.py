@@ -10,6 +10,7 @@ import streamlit as st
 from crm.value import clusters, concentration, loyalty, profiles, rfm
 from crm.errors import CRMInputError
 from crm.formatting import format_date, format_money, format_number, format_percent
+from ui import guard
 from ui import components as ui
 from ui.cache import cached, shared
 from ui.labels import label_series, value_label
@@ -140,7 +141,7 @@ def show_clusters() -> None:
             result = shared(profiles.cluster_analysis, f, n_clusters=k_choice or None, extra=tuple(extra),
                             random_state=int(seed))
     except CRMInputError as exc:
-        st.warning(exc.message(ctx.lang))
+        st.warning(guard.error_text(exc, ctx.lang))
         return
     names = clusters.name_clusters(result.levels, ctx.lang)
     order = [names[c] for c in sorted(names)]  # cluster 1 (highest average spend) first, everywhere
@@ -286,7 +287,7 @@ def show_value() -> None:
         try:
             classes = shared(concentration.abc_classes, f, a=a_cut / 100, b=b_cut / 100, value=value)
         except CRMInputError as exc:
-            st.error(exc.message(ctx.lang))
+            st.error(guard.error_text(exc, ctx.lang))
         else:
             abc = concentration.abc_summary(classes).rename(columns={
                 "abc_class": ctx.t("segmentation.col.abc_class"), "customers": ctx.t("segmentation.col.customers"),
@@ -333,7 +334,7 @@ def show_tiers() -> None:
     try:
         tiers = loyalty.assign_tiers(points, (("normal", 0), ("silver", silver), ("gold", gold), ("diamond", diamond)))
     except CRMInputError as exc:
-        st.error(exc.message(ctx.lang))
+        st.error(guard.error_text(exc, ctx.lang))
     else:
         summary = loyalty.tier_summary(tiers)
         order = [name for name, _ in loyalty.DEFAULT_TIERS]  # 普通 → 银卡 → 金卡 → 钻石 in table, bars, legend

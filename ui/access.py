@@ -19,6 +19,7 @@ import streamlit as st
 from crm.access import audit, mode, roles, users
 from crm.errors import CRMInputError
 from crm.i18n import t
+from ui import guard
 from ui import state
 from ui.cache import read_cursor, write_cursor
 
@@ -100,7 +101,7 @@ def login_page() -> None:
             user = users.authenticate(cur, name, password)
     except CRMInputError as exc:
         time.sleep(FAILED_LOGIN_DELAY)
-        st.error(exc.message(lang), icon=":material/lock:")
+        st.error(guard.error_text(exc, lang), icon=":material/lock:")
         return
     st.session_state[state.AUTH_USER] = {"name": user.name, "role": user.role}
     st.rerun()

@@ -9,6 +9,7 @@ import streamlit as st
 from crm.errors import CRMInputError
 from crm.formatting import format_number
 from crm.store import backups
+from ui import guard
 from ui import access, state
 from ui.cache import cached, db_path, write_cursor
 from ui.shell import PageContext
@@ -52,7 +53,7 @@ def panel(ctx: PageContext) -> None:
             with st.spinner(ctx.t("backups.restoring")), write_cursor() as cur:
                 backups.restore_backup(cur, directory(), name)
         except CRMInputError as exc:
-            st.error(exc.message(ctx.lang), icon=":material/error:")
+            st.error(guard.error_text(exc, ctx.lang), icon=":material/error:")
             return
         access.record("restore", {"name": name})
         st.session_state[state.IMPORT_RESULT] = ("restore", name)

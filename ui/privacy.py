@@ -7,6 +7,7 @@ import streamlit as st
 from crm.access import privacy
 from crm.errors import CRMInputError
 from crm.store import backups as store_backups
+from ui import guard
 from ui import access, backups, state
 from ui.cache import write_cursor
 from ui.shell import PageContext
@@ -49,7 +50,7 @@ def erase_panel(ctx: PageContext, customer_id: str) -> None:
                 with st.spinner(ctx.t("privacy.erasing")), write_cursor() as cur:
                     changed = privacy.erase_customer(cur, customer_id)
             except CRMInputError as exc:
-                st.error(exc.message(ctx.lang), icon=":material/error:")
+                st.error(guard.error_text(exc, ctx.lang), icon=":material/error:")
                 return
             with write_cursor() as cur:
                 scrubbed = store_backups.scrub_erasures(cur, backups.directory())
