@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -439,7 +440,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", choices=["revenue", "profit", "orders"], default="revenue", help="ranking measure")
     p.add_argument("--min-revenue", type=float, default=None, help="minimum revenue in the period")
     p.add_argument("--min-orders", type=int, default=None, help="minimum orders in the period")
+
+    for module in DOMAIN_COMMANDS:  # each domain adds its own commands beside these
+        importlib.import_module(module).register(add, add_period)
     return parser
+
+
+# Modules with a `register(add, add_period)` that adds their commands (same `add` as above).
+DOMAIN_COMMANDS = ("crm.satisfaction.commands", "crm.retention.commands")
 
 
 def _quiet_stdout() -> None:

@@ -30,6 +30,7 @@ Options: --customers N (large size), --skip-large, --skip-import, --rebuild,
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import contextlib
 import datetime as dt
 import os
@@ -407,7 +408,25 @@ def main() -> int:
             browser_report(path, args.cold)
     if not args.skip_large and not args.skip_import and not args.only_browser:
         import_benchmark(large)
+    if not args.only_browser:
+        for name in AREA_BENCHES:  # each page area measures its own work: report(small, large or None, args)
+            area = _load_area(name)
+            if area is not None:
+                area.report(small, None if args.skip_large else large, args)
     return 0
+
+
+AREA_BENCHES = ("bench_surveys", "bench_retention")
+
+
+def _load_area(name: str):
+    path = ROOT / "scripts" / f"{name}.py"
+    if not path.exists():
+        return None
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 if __name__ == "__main__":

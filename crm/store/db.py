@@ -100,7 +100,8 @@ CREATE TABLE IF NOT EXISTS surveys (
     source_tool VARCHAR,    -- 'wjx', 'tencent', 'google_forms', 'qualtrics', 'excel', 'demo'
     language    VARCHAR,
     created_at  TIMESTAMP,
-    batch_id    INTEGER
+    batch_id    INTEGER,
+    wave        VARCHAR     -- surveys sharing a title are waves of one questionnaire; this names the wave
 );
 CREATE TABLE IF NOT EXISTS survey_questions (
     survey_id   VARCHAR NOT NULL,
@@ -112,14 +113,22 @@ CREATE TABLE IF NOT EXISTS survey_questions (
     measure     VARCHAR,    -- 'perceived', 'expected', 'importance', 'overall' or NULL
     scale_min   DOUBLE,
     scale_max   DOUBLE,
-    batch_id    INTEGER
+    batch_id    INTEGER,
+    reverse_scored BOOLEAN DEFAULT FALSE,  -- a high answer means low satisfaction
+    group_text  VARCHAR,    -- a matrix question's stem (text holds stem and sub-item)
+    item_text   VARCHAR,    -- a matrix item's sub-item
+    options     VARCHAR,    -- JSON list of the answer labels in scale order, when the file had labels
+    source_column VARCHAR   -- the column header as in the file
 );
 CREATE TABLE IF NOT EXISTS survey_responses (
     response_id  VARCHAR NOT NULL,
     survey_id    VARCHAR NOT NULL,
     customer_id  VARCHAR,
     submitted_at TIMESTAMP,
-    batch_id     INTEGER
+    batch_id     INTEGER,
+    respondent_key VARCHAR, -- the identifying value from the file, kept only while unmatched (personal data)
+    link_method  VARCHAR,   -- how customer_id was found: 'customer_id', 'phone', 'email', 'order_id' or NULL
+    duration_seconds DOUBLE
 );
 CREATE TABLE IF NOT EXISTS survey_answers (
     response_id VARCHAR NOT NULL,
@@ -173,10 +182,26 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -
     return con
 
 
+# Columns added after a table first shipped: a database made by an older version gains them on open.
+_ADDED_COLUMNS = (
+    ("surveys", "wave", "VARCHAR"),
+    ("survey_questions", "reverse_scored", "BOOLEAN DEFAULT FALSE"),
+    ("survey_questions", "group_text", "VARCHAR"),
+    ("survey_questions", "item_text", "VARCHAR"),
+    ("survey_questions", "options", "VARCHAR"),
+    ("survey_questions", "source_column", "VARCHAR"),
+    ("survey_responses", "respondent_key", "VARCHAR"),
+    ("survey_responses", "link_method", "VARCHAR"),
+    ("survey_responses", "duration_seconds", "DOUBLE"),
+)
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table that does not exist yet (idempotent)."""
+    """Create every table that does not exist yet and add columns newer versions need (idempotent)."""
     for statement in _split_statements(_TABLES_DDL):
         con.execute(statement)
+    for table, column, ddl in _ADDED_COLUMNS:  # identifiers from the constant above, never from input
+        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {ddl}")
     con.execute(
         "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
         [str(SCHEMA_VERSION)],

@@ -73,8 +73,8 @@ def test_search_by_contact_only_when_allowed(shop):
 def erasable(shop):
     """Small shop + A's phone + a survey response by A + import batch 1 overwriting A."""
     shop.execute("UPDATE customers SET phone = '13800000005' WHERE customer_id = 'A'")
-    shop.execute("INSERT INTO surveys VALUES ('S1', 'NPS', 'demo', 'zh', TIMESTAMP '2024-06-01', 0)")
-    shop.execute("INSERT INTO survey_responses VALUES ('R1', 'S1', 'A', TIMESTAMP '2024-06-02', 0),"
+    shop.execute("INSERT INTO surveys (survey_id, title, source_tool, language, created_at, batch_id) VALUES ('S1', 'NPS', 'demo', 'zh', TIMESTAMP '2024-06-01', 0)")
+    shop.execute("INSERT INTO survey_responses (response_id, survey_id, customer_id, submitted_at, batch_id) VALUES ('R1', 'S1', 'A', TIMESTAMP '2024-06-02', 0),"
                  " ('R2', 'S1', 'B', TIMESTAMP '2024-06-02', 0)")
     plan = imports.prepare_import(shop, CSV, "a.csv", "customers")
     assert imports.commit_import(shop, plan).batch_id == 1

@@ -91,8 +91,8 @@ def test_backup_holds_data_tables_only(shop_file):
 def test_erasure_is_scrubbed_from_existing_backups(shop_file):
     con, folder = shop_file
     con.execute("UPDATE customers SET phone = '13800000005' WHERE customer_id = 'A'")
-    con.execute("INSERT INTO surveys VALUES ('S1', 'NPS', 'demo', 'zh', TIMESTAMP '2024-06-01', 0)")
-    con.execute("INSERT INTO survey_responses VALUES ('R1', 'S1', 'A', TIMESTAMP '2024-06-02', 0),"
+    con.execute("INSERT INTO surveys (survey_id, title, source_tool, language, created_at, batch_id) VALUES ('S1', 'NPS', 'demo', 'zh', TIMESTAMP '2024-06-01', 0)")
+    con.execute("INSERT INTO survey_responses (response_id, survey_id, customer_id, submitted_at, batch_id) VALUES ('R1', 'S1', 'A', TIMESTAMP '2024-06-02', 0),"
                 " ('R2', 'S1', 'B', TIMESTAMP '2024-06-02', 0)")
     first = backups.create_backup(con, folder, "manual")
     second = backups.create_backup(con, folder, "erase")

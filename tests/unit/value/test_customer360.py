@@ -99,10 +99,10 @@ def test_tickets(shop):
 
 
 def test_survey_answers_joined_with_questions(shop):
-    shop.execute("INSERT INTO surveys VALUES ('S1', '满意度调查', 'demo', 'zh', '2024-06-01', 0)")
-    shop.execute("INSERT INTO survey_questions VALUES ('S1', 'q1', 1, '您对质量满意吗？', 'rating', 'quality', 'perceived', 1, 5, 0),"
+    shop.execute("INSERT INTO surveys (survey_id, title, source_tool, language, created_at, batch_id) VALUES ('S1', '满意度调查', 'demo', 'zh', '2024-06-01', 0)")
+    shop.execute("INSERT INTO survey_questions (survey_id, question_id, position, text, kind, dimension, measure, scale_min, scale_max, batch_id) VALUES ('S1', 'q1', 1, '您对质量满意吗？', 'rating', 'quality', 'perceived', 1, 5, 0),"
                  " ('S1', 'q2', 2, '建议', 'text', NULL, NULL, NULL, NULL, 0)")
-    shop.execute("INSERT INTO survey_responses VALUES ('R1', 'S1', 'A', '2024-06-05 10:00:00', 0)")
+    shop.execute("INSERT INTO survey_responses (response_id, survey_id, customer_id, submitted_at, batch_id) VALUES ('R1', 'S1', 'A', '2024-06-05 10:00:00', 0)")
     shop.execute("INSERT INTO survey_answers VALUES ('R1', 'q1', 4, NULL, 0), ('R1', 'q2', NULL, '发货快', 0)")
     df = c360.survey_answers(shop, "A")
     assert df["question"].tolist() == ["您对质量满意吗？", "建议"]

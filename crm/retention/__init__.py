@@ -1,0 +1,1 @@
+"""Retention: cohorts, repeat buying, lifecycle stages, churn risk, lifetime value, win-back."""

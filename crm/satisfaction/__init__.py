@@ -1,0 +1,1 @@
+"""Satisfaction and loyalty from surveys: scores, NPS, indices, reliability, drivers, comments."""
