@@ -409,20 +409,14 @@ def main() -> int:
     if not args.skip_large and not args.skip_import and not args.only_browser:
         import_benchmark(large)
     if not args.only_browser:
-        for name in AREA_BENCHES:  # each page area measures its own work: report(small, large or None, args)
-            area = _load_area(name)
-            if area is not None:
-                area.report(small, None if args.skip_large else large, args)
+        for path in sorted((ROOT / "scripts").glob("bench_*.py")):  # each area measures its own work
+            _load_area(path).report(small, None if args.skip_large else large, args)
     return 0
 
 
-AREA_BENCHES = ("bench_surveys", "bench_retention")
-
-
-def _load_area(name: str):
-    path = ROOT / "scripts" / f"{name}.py"
-    if not path.exists():
-        return None
+def _load_area(path: Path):
+    """scripts/bench_<area>.py: a module with report(small_db, large_db or None, args) that prints its figures."""
+    name = path.stem
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
