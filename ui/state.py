@@ -49,3 +49,13 @@ AUTH_LOGIN_PASSWORD = "crm.auth.login.password"
 AUTH_LOGOUT = "crm.auth.logout"
 REVEALED = "crm.privacy.revealed"     # customer ids whose full contact fields this session revealed
 ERASED = "crm.privacy.erased"         # customer id erased by the last run, for its confirmation message
+
+# Lifetime value page
+CLV_HORIZON = "clv.horizon"           # months of future value
+CLV_DISCOUNT = "clv.discount"         # monthly discount rate, percent
+CLV_MARGIN = "clv.margin"             # margin, percent (None: the data's own margin)
+CLV_UNIT = "clv.unit"                 # 'week' or 'day'
+CLV_TAB = "clv.tab"
+CLV_TOP_ROWS = "clv.top.rows"
+CLV_GROUP = "clv.group"               # breakdown dimension
+CLV_HOLDOUT = "clv.backtest.holdout"  # holdout months
