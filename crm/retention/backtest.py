@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from crm.errors import CRMInputError
-from crm.retention.bgnbd import BetaGeoModel
+from crm.retention.bgnbd import BetaGeoModel, one_blas_thread
 from crm.retention.clv import FREQUENCY_GROUPS, MAX_HOLDOUT_MONTHS, POOR_GROUP_ERROR, POOR_TOTAL_ERROR
 from crm.retention.summary import ORDERS_SQL, check_unit, customer_summary, filter_params, latest_order_date
 from crm.store.db import query
@@ -175,6 +175,7 @@ def _tracking(con, model: BetaGeoModel, calibration_end: dt.date, observation_en
     has_new = cohorts > 0
     cohort_days, cohort_sizes = days[has_new], cohorts[has_new]
     ages = (points[None, :] - cohort_days[:, None]).astype("float64") / unit_days  # (cohorts, points)
-    expected = cohort_sizes @ model.expected_purchases(np.maximum(ages, 0.0))
+    with one_blas_thread():
+        expected = cohort_sizes @ model.expected_purchases(np.maximum(ages, 0.0))
     return pd.DataFrame({"day": points.astype("datetime64[s]"), "actual": actual, "expected": expected,
                          "holdout": points > np.datetime64(calibration_end, "D")})

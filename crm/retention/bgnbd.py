@@ -41,11 +41,21 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import digamma, expit, gammaln, hyp2f1
+from threadpoolctl import threadpool_limits
 
 from crm.errors import CRMInputError
 
 # Log-parameters are kept in this box: e^±30 covers any unit and currency.
 _LOG_BOUNDS = (-30.0, 30.0)
+
+
+def one_blas_thread():
+    """A context running BLAS (numpy's dot products, L-BFGS-B) on one thread.
+
+    The vectors here gain nothing from BLAS threads, and on a busy machine those
+    threads spin waiting for a core: a fit took 8 s instead of 1.3 s with them.
+    """
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def as_float_array(values: object, column: str) -> np.ndarray:
@@ -127,10 +137,11 @@ class BetaGeoModel:
             ll, grad = data.loglik_and_gradient(params)
             return -ll / data.n, -grad * params / data.n
 
-        result = minimize(objective, np.zeros(4), jac=True, method="L-BFGS-B", bounds=[_LOG_BOUNDS] * 4,
-                          options={"gtol": self.tol, "ftol": 1e-15, "maxiter": int(self.max_iter)})
+        with one_blas_thread():
+            result = minimize(objective, np.zeros(4), jac=True, method="L-BFGS-B", bounds=[_LOG_BOUNDS] * 4,
+                              options={"gtol": self.tol, "ftol": 1e-15, "maxiter": int(self.max_iter)})
+            self.loglik_ = float(data.loglik_and_gradient(np.exp(result.x))[0])
         self.r_, self.alpha_, self.a_, self.b_ = (float(v) for v in np.exp(result.x))
-        self.loglik_ = float(data.loglik_and_gradient(np.exp(result.x))[0])
         self.n_customers_ = int(len(x))
         self.n_repeat_ = int((x > 0).sum())
         self.converged_ = bool(result.success)

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from crm.errors import CRMInputError
-from crm.retention.bgnbd import BetaGeoModel
+from crm.retention.bgnbd import BetaGeoModel, one_blas_thread
 from crm.retention.gamma_gamma import GammaGammaModel
 from crm.retention.summary import (ORDERS_SQL, UNITS, check_unit, customer_summary, filter_params,
                                    latest_order_date)
@@ -160,9 +160,10 @@ def customer_value(con, *, calibration_end: dt.date | None = None, horizon_month
 
     month = MONTH_DAYS / unit_days
     times = np.concatenate([month * np.arange(1, horizon + 1), [30 / unit_days, 90 / unit_days]])
-    cumulative = bg.conditional_expected_purchases(times, x, tx, big_t)
-    by_month = np.diff(cumulative[:, :horizon], axis=1, prepend=0.0)
-    discounted = by_month @ (1.0 + discount) ** -np.arange(1, horizon + 1)
+    with one_blas_thread():
+        cumulative = bg.conditional_expected_purchases(times, x, tx, big_t)
+        by_month = np.diff(cumulative[:, :horizon], axis=1, prepend=0.0)
+        discounted = by_month @ (1.0 + discount) ** -np.arange(1, horizon + 1)
     spend = gg.conditional_expected_spend(x, monetary)
 
     table = summary.assign(

@@ -32,7 +32,7 @@ from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
 
 from crm.errors import CRMInputError
-from crm.retention.bgnbd import _LOG_BOUNDS, as_float_array, check_fit_settings, check_same_length
+from crm.retention.bgnbd import _LOG_BOUNDS, as_float_array, check_fit_settings, check_same_length, one_blas_thread
 
 
 def validate_spend(frequency: object, monetary: object) -> tuple[np.ndarray, np.ndarray]:
@@ -86,8 +86,9 @@ class GammaGammaModel:
             ll, grad = data.loglik_and_gradient(params)
             return -ll / data.n, -grad * params / data.n
 
-        result = minimize(objective, np.zeros(3), jac=True, method="L-BFGS-B", bounds=[_LOG_BOUNDS] * 3,
-                          options={"gtol": self.tol, "ftol": 1e-15, "maxiter": int(self.max_iter)})
+        with one_blas_thread():
+            result = minimize(objective, np.zeros(3), jac=True, method="L-BFGS-B", bounds=[_LOG_BOUNDS] * 3,
+                              options={"gtol": self.tol, "ftol": 1e-15, "maxiter": int(self.max_iter)})
         p, q, gamma_scaled = np.exp(result.x)
         self.p_, self.q_, self.gamma_ = float(p), float(q), float(gamma_scaled * np.mean(m))
         self.loglik_ = float(_loglik(np.array([self.p_, self.q_, self.gamma_]), x, m).sum())
