@@ -24,6 +24,7 @@ PAGES = {
     "overview": ("overview.title", "nav.overview"),
     "segments": ("segmentation.title", "nav.segments"),
     "key_accounts": ("keyacc.title", "nav.key_accounts"),
+    "clv": ("clv.title", "nav.clv"),
     "data": ("data.title", "nav.data"),
     "audit": ("audit.title", "nav.audit"),  # local mode signs the visitor in as the admin
 }
