@@ -123,7 +123,7 @@ def test_empty_and_invalid(retention_shop):
     empty = cohorts.cohort_table(retention_shop, nobody)
     assert empty.empty and list(empty.columns) == cohorts.COLUMNS
     assert cohorts.average_curve(empty).empty
-    with pytest.raises(CRMInputError, match="granularity"):
+    with pytest.raises(CRMInputError, match="Unknown cohort period"):
         cohorts.cohort_table(retention_shop, F, by="day")
     with pytest.raises(CRMInputError, match="split"):
         cohorts.cohort_table(retention_shop, F, split="gender")
