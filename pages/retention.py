@@ -134,15 +134,25 @@ def curves(shown: pd.DataFrame, table: pd.DataFrame, by: str, definition: str, s
     st.subheader(ctx.t("retention.curves"))
     average = cohorts.average_curve(shown)
     options = sorted(shown["cohort"].unique())
-    default = [c for c in options if shown.loc[shown["cohort"] == c, "period"].max() >= 1][-3:]
+    has_complete = shown[(shown["period"] >= 1) & shown["complete"]]["cohort"].unique()
+    default = [c for c in options if c in set(has_complete)][-3:]
     picked = st.multiselect(ctx.t("retention.curves.pick"), options, default=default,
                             key=f"{state.RET_CURVE_COHORTS}.{by}", format_func=lambda c: period_label(c, by),
                             placeholder=ctx.t("display.choose"))
     fig = go.Figure()
     for i, cohort in enumerate(picked):
         rows = shown[(shown["cohort"] == cohort) & (shown["period"] >= 1)]
-        fig.add_scatter(x=rows["period"], y=rows[column], mode="lines+markers", name=period_label(cohort, by),
-                        line=dict(width=1.5, color=ui.PALETTE[(i + 1) % len(ui.PALETTE)]))
+        colour = ui.PALETTE[(i + 1) % len(ui.PALETTE)]
+        done = rows[rows["complete"]]
+        fig.add_scatter(x=done["period"], y=done[column], mode="lines+markers", name=period_label(cohort, by),
+                        legendgroup=str(cohort), line=dict(width=1.5, color=colour))
+        tail = rows[~rows["complete"]]
+        if len(tail):  # a period not over yet: dashed, open marker
+            joined = pd.concat([done.tail(1), tail])
+            fig.add_scatter(x=joined["period"], y=joined[column], mode="lines+markers", name=period_label(cohort, by),
+                            legendgroup=str(cohort), showlegend=done.empty,
+                            line=dict(width=1.5, color=colour, dash="dash"),
+                            marker=dict(color="white", line=dict(color=colour, width=2), size=8))
     later = average[average["period"] >= 1]
     fig.add_scatter(x=later["period"], y=later[column], mode="lines+markers", name=ctx.t("retention.curves.average"),
                     line=dict(width=4, color="#0f172a"))
@@ -291,6 +301,7 @@ def show_lifecycle() -> None:
     names = [stage_name(s) for s in lifecycle.STAGES]
     colours = {stage_name(s): ui.colour("stages", s) for s in lifecycle.STAGES}
 
+    partial = [False] * (len(result.months) - 1) + [result.partial_last]  # the last month may not be over
     left, right = st.columns(2)
     with left:
         st.subheader(ctx.t("retention.stage.counts"))
@@ -302,7 +313,7 @@ def show_lifecycle() -> None:
         fig.update_layout(barmode="stack")
         fig.update_xaxes(tickformat="%Y-%m", hoverformat="%Y-%m")
         fig.update_yaxes(tickformat=",d")
-        ui.chart(ui.style_figure(fig, height=380), key="ret.chart.stages")
+        ui.chart(ui.mark_partial(ui.style_figure(fig, height=380), partial), key="ret.chart.stages")
     with right:
         st.subheader(ctx.t("retention.rates"))
         rates = result.rates
@@ -313,7 +324,7 @@ def show_lifecycle() -> None:
                         mode="lines+markers", line=dict(color=ui.colour("stages", "returning")))
         fig.update_xaxes(tickformat="%Y-%m", hoverformat="%Y-%m")
         fig.update_yaxes(tickformat=".0%", hoverformat=".1%", rangemode="tozero")
-        ui.chart(ui.style_figure(fig, height=380), key="ret.chart.rates")
+        ui.chart(ui.mark_partial(ui.style_figure(fig, height=380), partial), key="ret.chart.rates")
     notes = [ctx.t("retention.rates.note")]
     if result.partial_last:
         notes.append(ctx.t("retention.stage.partial", month=result.months[-1].strftime("%Y-%m"),
@@ -322,8 +333,8 @@ def show_lifecycle() -> None:
 
     st.subheader(ctx.t("retention.sankey"))
     months = result.months
-    month = st.select_slider(ctx.t("retention.sankey.month"), months, value=months[-1], key=state.RET_SANKEY_MONTH,
-                             format_func=lambda m: m.strftime("%Y-%m")) if len(months) > 1 else months[0]
+    month = st.selectbox(ctx.t("retention.sankey.month"), months[::-1], key=state.RET_SANKEY_MONTH,
+                         format_func=lambda m: m.strftime("%Y-%m"))
     flows = result.flows[result.flows["month"] == month]
     sankey(flows, month, colours)
 
@@ -368,11 +379,9 @@ def sankey(flows: pd.DataFrame, month, colours: dict[str, str]) -> None:
                    [colours[stage_name(s)] for s in targets]
     link_colours = [_fade(colours.get(stage_name(s), ui.UNKNOWN_COLOUR)) for s in flows["to_stage"]]
     fig = go.Figure(go.Sankey(
-        arrangement="fixed",
         node=dict(label=left + right, color=node_colours, pad=18, thickness=16,
-                  x=[0.01] * len(left) + [0.99] * len(right),
-                  y=_spread(len(left)) + _spread(len(right)),
                   hovertemplate="%{label}: %{value:,}<extra></extra>"),
+        textfont=dict(color="#0f172a", size=13),
         link=dict(source=[index_left[s] for s in flows["from_stage"]],
                   target=[index_right[s] for s in flows["to_stage"]],
                   value=flows["customers"].tolist(), color=link_colours,
@@ -382,10 +391,6 @@ def sankey(flows: pd.DataFrame, month, colours: dict[str, str]) -> None:
     fig.update_layout(margin=dict(l=10, r=10, t=20, b=10))
     ui.chart(fig, key="ret.chart.sankey")
     st.caption(ctx.t("retention.sankey.note", previous=previous, month=month.strftime("%Y-%m")))
-
-
-def _spread(n: int) -> list[float]:
-    return [0.5] if n == 1 else [0.02 + 0.96 * i / (n - 1) for i in range(n)]
 
 
 def _fade(hex_colour: str) -> str:
