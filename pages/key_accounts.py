@@ -118,7 +118,7 @@ def show_list() -> None:
     st.caption(ctx.t("keyacc.note.list", as_of=format_date(f.as_of, ctx.lang)))
     search_col, picker_col = st.columns([1, 2])
     search = search_col.text_input(ctx.t("keyacc.search"), key="ka.search",
-                                   placeholder=ctx.t("keyacc.search.placeholder"))
+                                   placeholder=ctx.t("privacy.search.placeholder"))  # the list searches id and name only
     optional = picker_col.multiselect(ctx.t("keyacc.columns"), OPTIONAL, default=DEFAULT_SHOWN, key=state.KA_COLUMNS,
                                       format_func=lambda c: columns[c], help=ctx.t("keyacc.columns.help"),
                                       placeholder=ctx.t("keyacc.columns"))
