@@ -158,7 +158,7 @@ def curves(shown: pd.DataFrame, table: pd.DataFrame, by: str, definition: str, s
                     line=dict(width=4, color="#0f172a"))
     if split:  # every value of the split: one average curve each (the eight largest)
         sizes = table[table["period"] == 0].groupby("segment")["cohort_size"].sum().sort_values(ascending=False)
-        dimension = SPLIT_DIMENSIONS.get(split, "first_order_band")
+        dimension = SPLIT_DIMENSIONS.get(split, "first_order_bands")
         for value in sizes.index[:8]:
             seg_curve = cohorts.average_curve(table[table["segment"] == value])
             seg_curve = seg_curve[seg_curve["period"] >= 1]
