@@ -32,10 +32,12 @@ i.e. nine in ten repeat purchases come sooner than T days after the previous
 one; a customer silent for longer is unlikely to be merely between purchases.
 
 Implementation: orders are reduced to one row per customer and month with an
-order; each such row opens a run of stages (its own stage, then dormant until
-T has passed, then churned until the next order month), and the monthly counts
-and flows are running sums of the runs' starts and ends — no row per customer
-and month is ever built.
+order from the month before the period on, plus one row for each customer's
+last order before that (which is all the earlier history the stages depend
+on); each row opens a run of stages (its own stage, then dormant until T has
+passed, then churned until the next order month), and the monthly counts and
+flows are running sums of the runs' starts and ends — no row per customer and
+month is ever built.
 """
 
 from __future__ import annotations
@@ -91,11 +93,18 @@ def threshold_from_gaps(gaps: pd.DataFrame, percentile: float = DEFAULT_PERCENTI
 
 # Months are integers (year × 12 + month − 1) so that month arithmetic is plain addition.
 _LIFECYCLE_SQL = """
-WITH buys AS (  -- one row per customer and month with an order, up to the period end
+WITH earlier AS (  -- each customer's last order before the months in view (their state when the view opens)
+    SELECT customer_id, max(order_date) AS last_date
+    FROM crm_orders($provinces, $channels, $categories, $genders, $age_bands)
+    WHERE order_date < $before_day
+    GROUP BY customer_id
+), buys AS (  -- one row per customer and month with an order in view, after that earlier order
     SELECT customer_id, year(order_month) * 12 + month(order_month) - 1 AS m, max(order_date) AS last_date
     FROM crm_orders($provinces, $channels, $categories, $genders, $age_bands)
-    WHERE order_date <= $end
+    WHERE order_date BETWEEN $before_day AND $end
     GROUP BY ALL
+    UNION ALL
+    SELECT customer_id, year(last_date) * 12 + month(last_date) - 1, last_date FROM earlier
 ), seq AS (
     SELECT customer_id, m, last_date,
            row_number() OVER w AS n,
@@ -173,7 +182,7 @@ def lifecycle(con, filters: Filters, threshold_days: int) -> Lifecycle:
         raise CRMInputError("retention.error.threshold", value=threshold_days, low=MIN_THRESHOLD, high=MAX_THRESHOLD)
     first, last = _index(filters.start), _index(filters.end)
     params = {**filters.params(), "T": int(threshold_days), "first": first, "last": last, "before": first - 1,
-              "after": last + 1}
+              "after": last + 1, "before_day": _month(first - 1)}
     events = query(con, _LIFECYCLE_SQL, params)
     month_index = list(range(first - 1, last + 1))
 

@@ -133,7 +133,7 @@ def gap_distribution(con, filters: Filters) -> pd.DataFrame:
 
 
 def gap_quantile(distribution: pd.DataFrame, q: float) -> int | None:
-    """The q-quantile of the gaps (lower value, as `quantile_disc`): the smallest gap g with P(gap ≤ g) ≥ q."""
+    """The q-quantile of the gaps by the inverse of their distribution: the smallest gap g with P(gap ≤ g) ≥ q."""
     if distribution.empty:
         return None
     cumulative = distribution["gaps"].cumsum().to_numpy()
