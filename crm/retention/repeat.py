@@ -65,11 +65,21 @@ FROM flagged
 """
 
 _GAPS_SQL = """
-WITH gaps AS (  -- days since the previous order; 0 for a second order on the same day (one purchase day)
+WITH earlier AS (  -- each customer's last order before the period: the one a first gap in it starts from
+    SELECT customer_id, max(order_date) AS order_date
+    FROM crm_orders($provinces, $channels, $categories, $genders, $age_bands)
+    WHERE order_date < $start
+    GROUP BY customer_id
+), orders_seen AS (
+    SELECT customer_id, order_date
+    FROM crm_orders($provinces, $channels, $categories, $genders, $age_bands)
+    WHERE order_date BETWEEN $start AND $end
+    UNION ALL
+    SELECT customer_id, order_date FROM earlier
+), gaps AS (  -- days since the previous order; 0 for a second order on the same day (one purchase day)
     SELECT order_date,
            date_diff('day', lag(order_date) OVER (PARTITION BY customer_id ORDER BY order_date), order_date) AS gap
-    FROM crm_orders($provinces, $channels, $categories, $genders, $age_bands)
-    WHERE order_date <= $end
+    FROM orders_seen
 )
 SELECT gap AS gap_days, count(*) AS gaps
 FROM gaps
