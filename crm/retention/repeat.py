@@ -35,20 +35,23 @@ WINDOWS = (30, 60, 90)
 ORDERS_CAP = 10
 
 _SUMMARY_SQL = """
-WITH days AS (  -- one row per customer and purchase day, up to the as-of date
-    SELECT customer_id, order_date, count(*) AS orders
+WITH firsts AS (  -- each customer's first purchase day within the filters
+    SELECT customer_id, min(order_date) AS first_day
     FROM crm_orders($provinces, $channels, $categories, $genders, $age_bands)
-    WHERE order_date <= $observe
-    GROUP BY ALL
-), per_customer AS (
-    SELECT min(order_date) AS first_day,
-           min(order_date, 2) AS first_two,  -- the two earliest purchase days
-           coalesce(sum(orders) FILTER (WHERE order_date BETWEEN $start AND $end), 0) AS period_orders
-    FROM days GROUP BY customer_id
+    WHERE order_date <= $end
+    GROUP BY customer_id
+), per_customer AS (  -- orders from the period start on: what the period and a new customer's next visit need
+    SELECT f.first_day,
+           count(*) FILTER (WHERE o.order_date <= $end) AS period_orders,
+           min(o.order_date) FILTER (WHERE o.order_date > f.first_day) AS second_day
+    FROM crm_orders($provinces, $channels, $categories, $genders, $age_bands) o
+    JOIN firsts f USING (customer_id)
+    WHERE o.order_date BETWEEN $start AND $observe
+    GROUP BY o.customer_id, f.first_day
 ), flagged AS (
     SELECT period_orders,
            first_day BETWEEN $start AND $end AS is_new,
-           CASE WHEN len(first_two) = 2 THEN date_diff('day', first_day, first_two[2]) END AS days_to_second,
+           date_diff('day', first_day, second_day) AS days_to_second,
            date_diff('day', first_day, $observe) AS observed_days
     FROM per_customer
 )
