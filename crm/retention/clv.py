@@ -36,10 +36,9 @@ import pandas as pd
 from crm.errors import CRMInputError
 from crm.retention.bgnbd import BetaGeoModel, one_blas_thread
 from crm.retention.gamma_gamma import GammaGammaModel
-from crm.retention.summary import (ORDERS_SQL, UNITS, check_unit, customer_summary, filter_params,
-                                   latest_order_date)
+from crm.retention.summary import ORDERS_SQL, check_unit, customer_summary, filter_params, latest_order_date
 from crm.store.db import query
-from crm.store.filters import Filters, _add_months
+from crm.store.filters import Filters
 
 MONTH_DAYS = 365.25 / 12
 DEFAULT_MARGIN = 0.30
