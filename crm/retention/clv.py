@@ -57,7 +57,7 @@ POOR_GROUP_ERROR = 0.30
 FREQUENCY_GROUPS = 7  # 0, 1, …, 6 and "7+"
 
 _MARGIN_SQL = f"""
-SELECT sum(profit) / nullif(sum(amount), 0) AS margin, count(*) AS orders
+SELECT sum(profit::DECIMAL(18, 2))::DOUBLE / nullif(sum(amount::DECIMAL(18, 2)), 0)::DOUBLE AS margin, count(*) AS orders
 FROM {ORDERS_SQL}
 WHERE order_date <= $calibration_end AND profit IS NOT NULL
 """
