@@ -18,8 +18,9 @@ the CDNOW summary they publish):
 * monetary — mean spend of the repeat purchase days (the first day excluded, as in
   Fader & Hardie 2013's Gamma-Gamma input); missing (NaN) when x = 0.
 
-Money is summed as DECIMAL (exact), so the summary, and the models fitted on it, are
-the same run after run (a parallel sum of doubles depends on the order it adds in).
+Money is summed in whole cents (BIGINT: exact), so the summary, and the models fitted
+on it, are the same run after run (a parallel sum of doubles depends on the order it
+adds in).
 
 With an `observation_end` after `calibration_end` the holdout columns are added for
 the same customers (those of the calibration period):
@@ -50,7 +51,7 @@ ORDERS_SQL = "crm_orders($provinces, $channels, $categories, $genders, $age_band
 # Purchase days up to $last (the calibration end, or the observation end with a holdout).
 _DAYS = f"""
 WITH days AS (
-    SELECT customer_id, order_date AS day, sum(amount::DECIMAL(18, 2)) AS spend
+    SELECT customer_id, order_date AS day, sum(round(amount * 100)::BIGINT) AS cents
     FROM {ORDERS_SQL}
     WHERE order_date <= $last
     GROUP BY customer_id, order_date
@@ -59,7 +60,7 @@ WITH days AS (
            count(*) - 1 AS frequency,
            min(day) AS first_day,
            max(day) AS last_day,
-           sum(spend) - arg_min(spend, day) AS repeat_spend
+           sum(cents) - arg_min(cents, day) AS repeat_cents
     FROM days
     WHERE day <= $calibration_end
     GROUP BY customer_id
@@ -70,7 +71,7 @@ SELECT cal.customer_id,
        cal.frequency::BIGINT AS frequency,
        date_diff('day', cal.first_day, cal.last_day) / $unit_days AS recency,
        date_diff('day', cal.first_day, $calibration_end) / $unit_days AS "T",
-       CASE WHEN cal.frequency > 0 THEN cal.repeat_spend::DOUBLE / cal.frequency END AS monetary"""
+       CASE WHEN cal.frequency > 0 THEN cal.repeat_cents / 100 / cal.frequency END AS monetary"""
 
 _SUMMARY_SQL = _DAYS + _SUMMARY_SELECT + """
 FROM cal
@@ -78,7 +79,7 @@ ORDER BY cal.customer_id
 """
 
 _HOLDOUT_SQL = _DAYS + """, hold AS (
-    SELECT customer_id, count(*) AS holdout_frequency, sum(spend)::DOUBLE / count(*) AS holdout_monetary
+    SELECT customer_id, count(*) AS holdout_frequency, sum(cents) / 100 / count(*) AS holdout_monetary
     FROM days
     WHERE day > $calibration_end
     GROUP BY customer_id
