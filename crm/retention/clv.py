@@ -211,15 +211,14 @@ WITH joined AS (
     LEFT JOIN clv_rfm r USING (customer_id)
     LEFT JOIN clv_tiers t USING (customer_id)
 )
-SELECT dimension, value, count(*) AS customers, sum(clv) AS clv, avg(clv) AS clv_mean,
+SELECT CASE WHEN grouping(segment) = 0 THEN 'segment' WHEN grouping(channel) = 0 THEN 'channel'
+            WHEN grouping(province) = 0 THEN 'province' ELSE 'tier' END AS dimension,
+       CASE WHEN grouping(segment) = 0 THEN segment WHEN grouping(channel) = 0 THEN channel
+            WHEN grouping(province) = 0 THEN province ELSE tier END AS value,
+       count(*) AS customers, sum(clv) AS clv, avg(clv) AS clv_mean,
        avg(p_alive) AS p_alive, sum(expected_30) AS expected_30, sum(expected_90) AS expected_90
-FROM (
-    SELECT 'segment' AS dimension, segment AS value, * FROM joined
-    UNION ALL SELECT 'channel', channel, * FROM joined
-    UNION ALL SELECT 'province', province, * FROM joined
-    UNION ALL SELECT 'tier', tier, * FROM joined
-)
-GROUP BY dimension, value
+FROM joined
+GROUP BY GROUPING SETS ((segment), (channel), (province), (tier))
 """
 
 

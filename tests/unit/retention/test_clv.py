@@ -105,3 +105,28 @@ def test_distributions():
     assert bins["low"].iloc[0] == 0 and bins["high"].iloc[-1] == pytest.approx(3.0)
     alive = clv.p_alive_distribution([0.0, 0.49, 0.5, 1.0], bins=2)
     assert alive["customers"].tolist() == [2, 2]
+
+
+def test_value_report_groups_and_top(demo_con):
+    from crm.store.features import reference_date
+    from crm.store.filters import default_filters
+    from crm.value import rfm
+
+    filters = default_filters(reference_date(demo_con))
+    report = clv.value_report(demo_con, filters, top=50)
+    table = report.value.table
+    assert report.value.calibration_end == filters.as_of and report.value.margin_source == "data"
+    assert list(report.top.columns) == clv.REPORT_COLUMNS and len(report.top) == 50
+    assert report.top["clv"].tolist() == sorted(table["clv"], reverse=True)[:50]
+    for dimension in clv.GROUP_DIMENSIONS:
+        groups = report.groups[dimension]
+        assert list(groups.columns) == clv.GROUP_COLUMNS
+        assert groups["customers"].sum() == len(table)
+        assert groups["clv"].sum() == pytest.approx(table["clv"].sum())
+        assert groups["clv_share"].sum() == pytest.approx(1.0)
+    segments = report.groups["segment"]["value"].tolist()
+    assert segments == [c for c in [*rfm.SEGMENTS, clv.NO_GROUP] if c in segments]  # the fixed order
+    # customers without an order in the analysis period have no RFM class
+    buyers = set(rfm.compute_rfm(demo_con, filters)["customer_id"])
+    none = report.groups["segment"].set_index("value").loc[clv.NO_GROUP, "customers"]
+    assert none == int((~table["customer_id"].isin(buyers)).sum())
