@@ -36,7 +36,8 @@ import pandas as pd
 from crm.errors import CRMInputError
 from crm.retention.bgnbd import BetaGeoModel, one_blas_thread
 from crm.retention.gamma_gamma import GammaGammaModel
-from crm.retention.summary import ORDERS_SQL, check_unit, customer_summary, filter_params, latest_order_date
+from crm.retention.summary import (ORDERS_SQL, check_date, check_unit, customer_summary, filter_params,
+                                   latest_order_date)
 from crm.store.db import query
 from crm.store.filters import Filters
 
@@ -115,7 +116,7 @@ def order_margin(con, *, calibration_end: dt.date, filters: Filters | None = Non
 
 def _calibration_end(con, calibration_end, filters: Filters | None) -> dt.date:
     if calibration_end is not None:
-        return calibration_end
+        return check_date(calibration_end, "calibration_end")
     if filters is not None:
         return filters.as_of
     latest = latest_order_date(con)

@@ -101,7 +101,7 @@ def check_unit(unit: object) -> float:
     return UNITS[unit]
 
 
-def _check_date(value: object, name: str) -> dt.date:
+def check_date(value: object, name: str) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -145,11 +145,11 @@ def customer_summary(con, *, calibration_end: dt.date | str | None = None,
         calibration_end = latest_order_date(con, filters)
         if calibration_end is None:
             raise CRMInputError("clv.error.no_orders")
-    cal_end = _check_date(calibration_end, "calibration_end")
+    cal_end = check_date(calibration_end, "calibration_end")
     params: dict[str, object] = {**filter_params(filters), "calibration_end": cal_end, "unit_days": unit_days}
     if observation_end is None:
         return query(con, _SUMMARY_SQL, {**params, "last": cal_end})[SUMMARY_COLUMNS]
-    obs_end = _check_date(observation_end, "observation_end")
+    obs_end = check_date(observation_end, "observation_end")
     if obs_end <= cal_end:
         raise CRMInputError("clv.error.holdout_order", calibration_end=cal_end.isoformat(),
                             observation_end=obs_end.isoformat())

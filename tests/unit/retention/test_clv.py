@@ -130,3 +130,10 @@ def test_value_report_groups_and_top(demo_con):
     buyers = set(rfm.compute_rfm(demo_con, filters)["customer_id"])
     none = report.groups["segment"].set_index("value").loc[clv.NO_GROUP, "customers"]
     assert none == int((~table["customer_id"].isin(buyers)).sum())
+
+
+def test_calibration_end_as_text(cdnow):
+    value = clv.customer_value(cdnow, calibration_end="1997-09-30", horizon_months=1)
+    assert value.calibration_end == CALIBRATION_END
+    with pytest.raises(CRMInputError, match="calibration_end must be a date"):
+        clv.customer_value(cdnow, calibration_end="30/09/1997")
