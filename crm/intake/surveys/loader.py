@@ -208,7 +208,9 @@ def prepare_survey(con: duckdb.DuckDBPyConnection, data: bytes, file_name: str, 
         values.update(cells)
     _share_matrix_scales(questions)
     _refuse_non_surveys(layout, questions, file_name)
-    overrides = {k: v for k, v in (overrides or {}).items() if v}
+    if overrides and not isinstance(overrides, dict):  # ((column, ((name, value), …)), …) from a cached caller
+        overrides = {column: dict(spec) for column, spec in overrides}
+    overrides = {k: dict(v) for k, v in (overrides or {}).items() if v}
     keys = {q.key for q in questions}
     for key in overrides:
         if key not in keys:
