@@ -127,7 +127,7 @@ def classify(source: Source, values: pd.Series, *, separator: str | None, matrix
                         options=options)
     numbers = labels.to_scale(distinct, None)
     label_set, unknown = labels.find_label_set(distinct.tolist())
-    if label_set is not None and numbers.isna().all():
+    if label_set is not None and numbers.isna().all() and not _has(_TEXT_WORDS, wording):
         dimension = guess_dimension(wording)
         return Question(**base, kind="rating", dimension=dimension, measure=guess_measure(wording, dimension),
                         scale_min=1.0, scale_max=float(len(label_set)), options=list(label_set))
