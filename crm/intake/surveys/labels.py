@@ -111,8 +111,8 @@ def to_scale(values: pd.Series, options: list[str] | tuple[str, ...] | None) -> 
 
     Each distinct text is parsed once (a column of 100,000 answers holds a handful of distinct ones).
     """
-    text = values.astype("string")
-    distinct = pd.Series(text.dropna().unique(), dtype="string")
+    text = values.astype("string[pyarrow]")
+    distinct = pd.Series(text.dropna().unique(), dtype="string[pyarrow]")
     if distinct.empty:
         return pd.Series(float("nan"), index=values.index, dtype="float64")
     parsed = pd.Series(float("nan"), index=distinct.index, dtype="float64")

@@ -70,7 +70,7 @@ def method_of(header: str, wording: str | None = None) -> str | None:
 
 def normalised_keys(values: pd.Series, method: str) -> pd.Series:
     """Values as compared: trimmed; phones as digits without a leading 86; emails lower case."""
-    text = values.astype("string").str.strip()
+    text = values.astype("string[pyarrow]").str.strip()
     if method == "phone":
         text = text.str.replace(r"\D", "", regex=True).str.replace(r"^86(?=\d{11}$)", "", regex=True)
     elif method == "email":
@@ -102,12 +102,12 @@ def match(con, values: pd.Series, method: str) -> pd.Series:
     """The customer id of each value (NA when none), aligned with `values`."""
     keys = normalised_keys(values, method)
     frame = pd.DataFrame({"pos": range(len(keys)), "key": keys.to_numpy()}).dropna()
-    result = pd.Series(pd.NA, index=values.index, dtype="string")
+    result = pd.Series(pd.NA, index=values.index, dtype="string[pyarrow]")
     if frame.empty:
         return result
     found = db.query(con, _MATCH_SQL[method], frames={"_keys": frame})
     if len(found):
-        result.iloc[found["pos"].to_numpy()] = found["customer_id"].astype("string").to_numpy()
+        result.iloc[found["pos"].to_numpy()] = found["customer_id"].astype("string[pyarrow]").to_numpy()
     return result
 
 
@@ -131,7 +131,7 @@ def link(con, frame: pd.DataFrame, candidates: list[tuple[str, str]], chosen: st
         rows.append({"column": column, "method": method, "matched": int(ids.notna().sum()),
                      "filled": int(normalised_keys(frame[column], method).notna().sum())})
     table = pd.DataFrame(rows, columns=["column", "method", "matched", "filled"])
-    empty = pd.Series(pd.NA, index=frame.index, dtype="string")
+    empty = pd.Series(pd.NA, index=frame.index, dtype="string[pyarrow]")
     if chosen == "":
         return Link(None, None, empty, table)
     if chosen is None:

@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from crm.errors import CRMInputError, Translated
 from crm.i18n import normalise_language, t
-from crm.intake.fileformats import read_raw
+from crm.intake.fileformats import TEXT_EXTENSIONS, read_raw
 from crm.intake.surveys import layouts, linkage
 from crm.intake.surveys.questions import Question, answered, apply_override, classify
 from crm.store import db
@@ -96,7 +96,7 @@ class SurveyPlan:
             t(f"surveys_import.issue.{r.issue}", lang, value=r.value, low=_num(r.low), high=_num(r.high),
               first=r.first_row)
             for r in self.issues.itertuples()
-        ], index=self.issues.index, dtype="string")
+        ], index=self.issues.index, dtype="string[pyarrow]")
 
 
 @dataclass
@@ -125,7 +125,18 @@ def read_survey(data: bytes, file_name: str, *, encoding: str | None = None, she
     if len(data) > imports.MAX_IMPORT_BYTES:
         raise CRMInputError("imports.error.file_too_large", file=file_name, size_mb=round(len(data) / 2**20, 1),
                             limit_mb=round(imports.MAX_IMPORT_BYTES / 2**20, 1))
-    raw = read_raw(data, file_name, encoding=encoding, sheet=sheet, known_headers=layouts.KNOWN_HEADERS)
+    try:
+        raw = read_raw(data, file_name, encoding=encoding, sheet=sheet, known_headers=layouts.KNOWN_HEADERS)
+    except CRMInputError as exc:
+        # Chinese survey tools write GBK: a file the detector cannot place (box-drawing '┋' and repeated
+        # labels look like noise to it) is read as GB18030 when it decodes as such, else refused as before
+        if encoding is not None or exc.key != "imports.error.not_a_table" \
+                or not file_name.lower().endswith(TEXT_EXTENSIONS):
+            raise
+        try:
+            raw = read_raw(data, file_name, encoding="gb18030", known_headers=layouts.KNOWN_HEADERS)
+        except CRMInputError:
+            raise exc from None
     frame = raw.to_pandas()
     layout = layouts.understand(list(raw.columns), frame)
     return layout, dict(raw.info)
@@ -140,10 +151,10 @@ _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y
 def parse_times(values: pd.Series) -> pd.Series:
     """Submission times as the tools write them ('2026/3/12 14:05:33', '3/12/2026 2:05:33 PM',
     '2026/03/12 2:05:33 下午 GMT+8', Excel serials); NaT when unreadable."""
-    text = values.astype("string").str.strip()
+    text = values.astype("string[pyarrow]").str.strip()
     text = text.str.replace(r"\s*(GMT|UTC)([+-]\d{1,2}(:?\d{2})?)?$", "", regex=True)
     text = text.str.replace("上午", "AM").str.replace("下午", "PM").str.replace(r"\.\d+$", "", regex=True)
-    distinct = pd.Series(text.dropna().unique(), dtype="string")
+    distinct = pd.Series(text.dropna().unique(), dtype="string[pyarrow]")
     parsed = pd.Series(pd.NaT, index=distinct.index, dtype="datetime64[us]")
     for fmt in _TIME_FORMATS:
         missing = parsed.isna()
@@ -159,8 +170,8 @@ def parse_times(values: pd.Series) -> pd.Series:
 
 def parse_durations(values: pd.Series) -> pd.Series:
     """Seconds from '105秒', '2分5秒', '1小时2分', '00:01:45', '105' (NaN when unreadable)."""
-    text = values.astype("string").str.strip()
-    distinct = pd.Series(text.dropna().unique(), dtype="string")
+    text = values.astype("string[pyarrow]").str.strip()
+    distinct = pd.Series(text.dropna().unique(), dtype="string[pyarrow]")
     parts = distinct.str.extract(r"^(?:(\d+)\s*(?:小时|时|h))?\s*(?:(\d+)\s*(?:分钟|分|m|min))?\s*(?:(\d+(?:\.\d+)?)\s*(?:秒|s|sec))?$")
     hours, minutes, seconds = (pd.to_numeric(parts[i], errors="coerce") for i in range(3))
     named = (hours.fillna(0) * 3600 + minutes.fillna(0) * 60 + seconds.fillna(0)).where(
@@ -245,12 +256,12 @@ def prepare_survey(con: duckdb.DuckDBPyConnection, data: bytes, file_name: str, 
     issues = issues.sort_values(["row_number", "issue"], kind="stable").reset_index(drop=True)
 
     submitted = _submitted(layout, frame)
-    response_ids = pd.Series([f"{survey_id}-{int(r)}" for r in rows], index=frame.index, dtype="string")
+    response_ids = pd.Series([f"{survey_id}-{int(r)}" for r in rows], index=frame.index, dtype="string[pyarrow]")
     respondent_key = _respondent_key_kept(layout, frame, link)
     responses = pd.DataFrame({
-        "response_id": response_ids, "customer_id": link.customer_ids.astype("string"),
+        "response_id": response_ids, "customer_id": link.customer_ids.astype("string[pyarrow]"),
         "submitted_at": submitted, "respondent_key": respondent_key.where(link.customer_ids.isna()),
-        "link_method": pd.Series(link.method, index=frame.index, dtype="string").where(link.customer_ids.notna()),
+        "link_method": pd.Series(link.method, index=frame.index, dtype="string[pyarrow]").where(link.customer_ids.notna()),
         "duration_seconds": _durations(layout, frame),
     }).loc[keep].reset_index(drop=True)
     answers = _answers(questions, converted, response_ids.to_numpy(), keep)
@@ -317,14 +328,14 @@ def _respondent_keys(layout, frame: pd.DataFrame, link: linkage.Link) -> pd.Seri
         return linkage.normalised_keys(frame[link.column], link.method)
     column = _role_column(layout, layouts.RESPONDENT)
     if column:
-        text = frame[column].astype("string").str.strip()
+        text = frame[column].astype("string[pyarrow]").str.strip()
         return text.mask(text == "")
-    return pd.Series(pd.NA, index=frame.index, dtype="string")
+    return pd.Series(pd.NA, index=frame.index, dtype="string[pyarrow]")
 
 
 def _respondent_key_kept(layout, frame: pd.DataFrame, link: linkage.Link) -> pd.Series:
     if link.column:
-        text = frame[link.column].astype("string").str.strip()
+        text = frame[link.column].astype("string[pyarrow]").str.strip()
         return text.mask(text == "")
     return _respondent_keys(layout, frame, link)
 
@@ -392,36 +403,42 @@ def _multi(q: Question, values: dict[str, pd.Series], separator: str | None) -> 
     """A multiple choice's chosen labels joined by '┋' (NA when none)."""
     first = values[q.columns[0]]
     if q.spread:
-        joined = pd.Series("", index=first.index, dtype="string")
+        joined = pd.Series("", index=first.index, dtype="string[pyarrow]")
         for column, option in zip(q.columns, q.options or []):
             cells = values[column]
             chosen = (cells == "1") if q.spread == "binary" else cells.notna()
-            joined = joined + chosen.fillna(False).map({True: option + MULTI_JOIN, False: ""}).astype("string")
+            joined = joined + chosen.fillna(False).map({True: option + MULTI_JOIN, False: ""}).astype("string[pyarrow]")
         joined = joined.str.rstrip(MULTI_JOIN)
         return joined.mask(joined == "")
-    text = first.astype("string")
+    text = first.astype("string[pyarrow]")
+    distinct = pd.Series(text.dropna().unique(), dtype="string[pyarrow]")
+    joined = distinct
     if separator and separator != MULTI_JOIN:
-        text = text.str.replace(separator.strip() or separator, MULTI_JOIN, regex=False)
-    text = text.str.replace(r"\s*┋\s*", MULTI_JOIN, regex=True).str.strip(MULTI_JOIN + " ")
+        joined = joined.str.replace(separator.strip() or separator, MULTI_JOIN, regex=False)
+    joined = joined.str.replace(r"\s*┋\s*", MULTI_JOIN, regex=True).str.strip(MULTI_JOIN + " ")
+    text = text.map(dict(zip(distinct.tolist(), joined.tolist()))).astype("string[pyarrow]")
     return text.mask(text == "")
 
 
 def _answers(questions: list[Question], converted: dict, response_ids: np.ndarray, keep: np.ndarray) -> pa.Table:
-    ids, qids, nums, texts = [], [], [], []
-    for q in questions:
+    """The answers in long form (one row per answered cell of an accepted response), built by index."""
+    rows, qidx, nums, texts = [], [], [], []
+    for i, q in enumerate(questions):
         num, text = converted[q.question_id]
         has = keep & (~np.isnan(num) | ~pd.isna(text))
-        count = int(has.sum())
-        ids.append(response_ids[has])
-        qids.append(np.full(count, q.question_id, dtype=object))
-        nums.append(num[has])
-        texts.append(text[has])
+        where = np.flatnonzero(has)
+        rows.append(where)
+        qidx.append(np.full(len(where), i, dtype=np.int32))
+        nums.append(num[where])
+        texts.append(text[where])
     if not questions:
         return pa.table({"response_id": pa.array([], pa.string()), "question_id": pa.array([], pa.string()),
                          "value_num": pa.array([], pa.float64()), "value_text": pa.array([], pa.string())})
+    ids = pa.array(response_ids.astype(str), pa.string())
+    qids = pa.array([q.question_id for q in questions], pa.string())
     return pa.table({
-        "response_id": pa.array(np.concatenate(ids).astype(object), pa.string()),
-        "question_id": pa.array(np.concatenate(qids), pa.string()),
+        "response_id": ids.take(pa.array(np.concatenate(rows))),
+        "question_id": qids.take(pa.array(np.concatenate(qidx))),
         "value_num": pa.array(np.concatenate(nums), pa.float64(), from_pandas=True),
         "value_text": pa.array(np.concatenate(texts), pa.string(), from_pandas=True),
     })

@@ -100,7 +100,7 @@ def guess_measure(text: str, dimension: str | None) -> str:
 
 def answered(values: pd.Series, skipped: frozenset) -> pd.Series:
     """The cells as stripped text, NA where skipped or blank."""
-    text = values.astype("string").str.strip()
+    text = values.astype("string[pyarrow]").str.strip()
     return text.mask(text.isin(skipped) | (text == ""))
 
 
@@ -116,7 +116,7 @@ def classify(source: Source, values: pd.Series, *, separator: str | None, matrix
         return Question(**base, kind="multi", dimension=None, measure=None, scale_min=None, scale_max=None,
                         options=list(source.options or []))
     present = values.dropna()
-    distinct = pd.Series(present.unique(), dtype="string")
+    distinct = pd.Series(present.unique(), dtype="string[pyarrow]")
     if distinct.empty:
         return Question(**base, kind="text", dimension=None, measure=None, scale_min=None, scale_max=None,
                         options=None)
