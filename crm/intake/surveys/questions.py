@@ -120,7 +120,7 @@ def classify(source: Source, values: pd.Series, *, separator: str | None, matrix
     if distinct.empty:
         return Question(**base, kind="text", dimension=None, measure=None, scale_min=None, scale_max=None,
                         options=None)
-    if separator and _is_multi(present, distinct, separator):
+    if separator and (separator == "┋" or not _has(_TEXT_WORDS, wording)) and _is_multi(present, distinct, separator):
         options = sorted({p.strip() for v in distinct for p in str(v).split(separator.strip() or separator)
                           if p.strip()})
         return Question(**base, kind="multi", dimension=None, measure=None, scale_min=None, scale_max=None,
