@@ -3,6 +3,7 @@ report), the questions editable before import, then one batch written by `crm.in
 
 from __future__ import annotations
 
+import json
 from pathlib import PurePath
 
 import pandas as pd
@@ -55,7 +56,9 @@ def _questions_editor(ctx: PageContext, plan: loader.SurveyPlan, file_key: str) 
         "dimension": q["dimension"].fillna(_NONE).map(dimensions),
         "measure": q["measure"].fillna(_NONE).map(measures),
         "scale": scale, "reverse_scored": q["reverse_scored"].astype(bool),
-        "options": q["options"].fillna(""), "answers": q["answers"],
+        "options": q["options"].map(lambda o: ("、" if ctx.lang == "zh" else " / ").join(json.loads(o))
+                                    if isinstance(o, str) else ""),
+        "answers": q["answers"],
     })
     col = {c: ctx.t(f"surveys_import.col.{c}") for c in shown.columns}
     st.markdown(f"**{ctx.t('surveys_import.questions')}**")
