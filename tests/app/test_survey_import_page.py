@@ -114,3 +114,27 @@ def test_an_orders_file_is_refused_as_a_survey(open_app, survey_db, lang):
     assert [e.value for e in at.error] == [
         t("surveys_import.error.looks_like", lang, file="orders\\.csv", kind=kind)]  # file name escaped
     assert counts(survey_db) == (0, 0)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_link_column_title_and_wave_are_chosen_on_the_page(open_app, survey_db, lang):
+    name, data = "surveymonkey.csv", read("surveymonkey.csv")
+    key = f"{name}.{len(data)}"
+    at = open_app(lang, page="pages/data.py", db=survey_db)
+    upload(at, name, data)
+    assert metric(at, "surveys_import.matched", lang) == "3"
+    link = at.selectbox(key=f"data.survey.link.{key}")
+    assert link.value == "Custom Data 1"
+    assert link.options[-1] == t("surveys_import.link.none", lang)
+    link.set_value("").run()
+    assert metric(at, "surveys_import.matched", lang) == "0"
+    assert metric(at, "surveys_import.unmatched", lang) == "4"
+    at.text_input(key=f"data.survey.title.{key}").set_value("Product survey").run()
+    at.text_input(key=f"data.survey.wave.{key}").set_value("2026-06").run()
+    at.button(key="data.survey.commit").click().run()
+    assert not at.exception
+    survey = stored(survey_db, "SELECT title, wave, source_tool FROM surveys").iloc[0].tolist()
+    assert survey == ["Product survey", "2026-06", "surveymonkey"]
+    keys = stored(survey_db, "SELECT customer_id, respondent_key FROM survey_responses ORDER BY response_id")
+    assert keys["customer_id"].isna().all()
+    assert keys["respondent_key"].tolist() == ["11801", "11802", "11803", "11804"]  # SurveyMonkey's Respondent ID
