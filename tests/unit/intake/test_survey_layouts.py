@@ -145,3 +145,41 @@ def test_submission_times_per_tool(con):
              for name in ("wjx_text_gbk.csv", "google_forms.csv", "surveymonkey.csv", "ms_forms.xlsx")}
     assert times == {"wjx_text_gbk.csv": "2026-03-12T14:05:33", "google_forms.csv": "2026-03-02T10:15:22",
                      "surveymonkey.csv": "2026-06-10T09:04:10", "ms_forms.xlsx": "2026-06-20T10:03:00"}
+
+
+@pytest.mark.parametrize("sep", ["—", ":", "：", "-", "_"])
+def test_wjx_matrix_separators_and_skip_codes(con, sep):
+    header = f"序号,提交答卷时间,所用时间,1、请评价{sep}质量,1、请评价{sep}价格,2、您的建议"
+    body = "1,2026/1/5 10:00:00,30秒,5,-3,好\n2,2026/1/5 11:00:00,40秒,-2,4,(空)\n3,2026/1/6 09:00:00,50秒,3,2,(跳过)\n"
+    plan = prepare_survey(con, (header + "\n" + body).encode("utf-8"), "wjx.csv")
+    q = plan.questions
+    assert q["group_text"].tolist()[:2] == ["请评价", "请评价"]
+    assert q["item_text"].tolist()[:2] == ["质量", "价格"]
+    assert q["dimension"].tolist()[:2] == ["quality", "price"]
+    answers = plan.answers.to_pandas()
+    assert answers.groupby("question_id").size().to_dict() == {"Q01": 2, "Q02": 2, "Q03": 1}  # -3, -2, (空), (跳过)
+    assert plan.issues.empty
+
+
+def test_tencent_trailing_empty_columns_and_colon_items(con):
+    text = ("编号,开始答题时间,结束答题时间,答题时长,Q1:请评价:质量,Q1:请评价:物流,,\n"
+            "1,2026-01-01 10:00:00,2026-01-01 10:01:00,60,非常满意,满意,,\n"
+            "2,2026-01-01 11:00:00,2026-01-01 11:02:00,120,一般,不满意,,\n")
+    plan = prepare_survey(con, text.encode("utf-8"), "tencent.csv")
+    assert plan.tool == "tencent"
+    assert plan.questions["source_column"].tolist() == ["Q1:请评价:质量", "Q1:请评价:物流"]
+    assert plan.questions["item_text"].tolist() == ["质量", "物流"]
+    assert plan.responses["duration_seconds"].tolist() == [60.0, 120.0]
+    assert plan.answers.to_pandas()["value_num"].tolist() == [5.0, 3.0, 4.0, 2.0]
+
+
+def test_durations_and_times_as_tools_write_them():
+    import pandas as pd
+
+    from crm.intake.surveys.loader import parse_durations, parse_times
+
+    assert parse_durations(pd.Series(["105秒", "2分5秒", "1小时2分", "00:01:45", "88", "", "abc"])).tolist()[:5] == \
+        [105.0, 125.0, 3720.0, 105.0, 88.0]
+    times = parse_times(pd.Series(["2026/3/12 14:05:33", "3/12/2026 2:05:33 PM", "2026/03/12 2:05:33 下午 GMT+8",
+                                   "2026-03-12T14:05:33.250", "46093.5"]))
+    assert [x.isoformat() for x in times] == ["2026-03-12T14:05:33"] * 4 + ["2026-03-12T12:00:00"]
