@@ -41,7 +41,8 @@ _DIMENSION_WORDS = (
     ("quality", r"质量|品质|做工|耐用|quality|durab|workmanship|reliab"),
     ("service", r"服务|客服|态度|导购|店员|响应|service|support|staff|agent|helpful|courteous"),
 )
-_OVERALL_WORDS = r"整体|总体|总的来说|综合|总体而言|overall|in general|as a whole|altogether"
+_OVERALL_WORDS = (r"整体|总体|总的来说|综合|总体而言|本次购物|本店|我们的产品|overall|in general|as a whole|altogether|"
+                  r"\bwith us\b|\bour (store|shop|company|brand|products?)\b")
 _EXPECTED_WORDS = r"期望|预期|期待|expect"
 _IMPORTANCE_WORDS = r"重要|important|importance"
 _NPS_WORDS = r"推荐|介绍给|recommend|\bnps\b|net promoter"

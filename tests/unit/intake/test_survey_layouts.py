@@ -64,7 +64,7 @@ EXPECTED = {
         tool="surveymonkey", encoding="utf-8", link=("Custom Data 1", "customer_id", 3, 1),
         meta=["Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address", "First Name", "Last Name",
               "Email Address", "Custom Data 1"],
-        questions=[("How satisfied are you with our product?", "rating", "other", "perceived", 1, 5),
+        questions=[("How satisfied are you with our product?", "rating", "overall", "overall", 1, 5),
                    ("Please rate the following.", "rating", "quality", "perceived", 1, 5),
                    ("Please rate the following. / Delivery", "rating", "delivery", "perceived", 1, 5),
                    ("Please rate the following. / Customer service", "rating", "service", "perceived", 1, 5),
