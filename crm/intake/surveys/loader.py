@@ -153,7 +153,10 @@ def parse_times(values: pd.Series) -> pd.Series:
     '2026/03/12 2:05:33 下午 GMT+8', Excel serials); NaT when unreadable."""
     text = values.astype("string[pyarrow]").str.strip()
     text = text.str.replace(r"\s*(GMT|UTC)([+-]\d{1,2}(:?\d{2})?)?$", "", regex=True)
-    text = text.str.replace("上午", "AM").str.replace("下午", "PM").str.replace(r"(:\d{2})\.\d+$", r"\1", regex=True)
+    text = (text.str.replace(r"上午\s*([\d:]+)", r"\1 AM", regex=True)
+            .str.replace(r"下午\s*([\d:]+)", r"\1 PM", regex=True)
+            .str.replace(r"([\d:]+)\s*(上午)", r"\1 AM", regex=True).str.replace(r"([\d:]+)\s*(下午)", r"\1 PM", regex=True)
+            .str.replace(r"(:\d{2})\.\d+$", r"\1", regex=True))
     distinct = pd.Series(text.dropna().unique(), dtype="string[pyarrow]")
     parsed = pd.Series(pd.NaT, index=distinct.index, dtype="datetime64[us]")
     for fmt in _TIME_FORMATS:

@@ -212,3 +212,21 @@ def test_cli_dry_run_map_and_import(db_file, capsys):
     assert cli.main(["import", "survey", str(ROOT / "data" / "samples" / "orders.csv"), "--db", str(db_file)]) == 2
     assert "looks like Orders data" in capsys.readouterr().err
     assert cli.main([*args[:5], "--map", "Q1=colour=blue"]) == 2
+
+
+def test_a_gbk_export_the_detector_cannot_place_is_read_as_gb18030(con):
+    import importlib.util
+
+    from crm.intake.fileformats import _guess_encoding
+
+    spec = importlib.util.spec_from_file_location("bench_survey_import", ROOT / "scripts" / "bench_survey_import.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    data = bench.make_export(500, [f"C00{i}" for i in range(1, 7)])
+    assert _guess_encoding(data) is None  # charset-normalizer gives up on it
+    plan = prepare_survey(con, data, "wjx_200.csv")
+    assert (plan.tool, plan.source["encoding"], plan.rows_accepted, len(plan.questions)) == ("wjx", "gb18030", 500, 30)
+    assert plan.matched == 6
+    with pytest.raises(CRMInputError) as raised:  # bytes that are no GB18030 either stay refused
+        prepare_survey(con, b"\x81\x20\xff\xfe\x00" * 50 + b"\n", "noise.csv")
+    assert raised.value.key in ("imports.error.not_a_table", "imports.error.bad_encoding")

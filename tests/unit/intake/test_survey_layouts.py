@@ -183,3 +183,16 @@ def test_durations_and_times_as_tools_write_them():
     times = parse_times(pd.Series(["2026/3/12 14:05:33", "3/12/2026 2:05:33 PM", "2026/03/12 2:05:33 下午 GMT+8",
                                    "2026-03-12T14:05:33.250", "46093.5"]))
     assert [x.isoformat() for x in times] == ["2026-03-12T14:05:33"] * 4 + ["2026-03-12T12:00:00"]
+
+
+def test_google_forms_in_chinese(con):
+    text = ("时间戳记,电子邮件地址,您对本次购物的整体满意度,请评价 [商品质量],请评价 [售后服务],您是否愿意推荐我们给朋友？\n"
+            "2026/3/1 上午10:00:00,c001@example.com,非常满意,5,4,9\n"
+            "2026/3/2 下午3:30:00,c002@example.com,不满意,2,1,4\n")
+    plan = prepare_survey(con, text.encode("utf-8"), "表单.csv")
+    assert plan.tool == "google_forms" and plan.language == "zh"
+    assert [(_value(r.item_text), r.kind, _value(r.dimension)) for r in plan.questions.itertuples()] == [
+        (None, "rating", "overall"), ("商品质量", "rating", "quality"), ("售后服务", "rating", "after_sales"),
+        (None, "nps", None)]
+    assert (plan.link.method, plan.matched) == ("email", 2)
+    assert [x.isoformat() for x in plan.responses["submitted_at"]] == ["2026-03-01T10:00:00", "2026-03-02T15:30:00"]
