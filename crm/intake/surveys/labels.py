@@ -13,7 +13,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # Label sets in scale order. When several sets hold every label of a column, the first listed wins.
 LIKERT_SETS: tuple[tuple[str, ...], ...] = (
@@ -125,5 +128,16 @@ def to_scale(values: pd.Series, options: list[str] | tuple[str, ...] | None) -> 
         if not missing.any():
             break
         parsed = parsed.fillna(parse(distinct.where(missing)).astype("float64"))
-    lookup = dict(zip(distinct.tolist(), parsed.tolist()))
-    return text.map(lookup).astype("float64")
+    return pd.Series(lookup(text, distinct, parsed.to_numpy(dtype="float64", na_value=np.nan)), index=values.index,
+                     dtype="float64")
+
+
+def lookup(text: pd.Series, keys: pd.Series, values: np.ndarray) -> np.ndarray:
+    """`values[i]` where `text` equals `keys[i]`, NaN (or None for object values) elsewhere, by a hash join in
+    Arrow (a dictionary `map` over 100,000 cells costs far more)."""
+    positions = pc.index_in(pa.array(text.astype("string[pyarrow]").array), value_set=pa.array(keys.tolist(),
+                                                                                                 pa.string()))
+    index = pc.fill_null(positions, -1).to_numpy(zero_copy_only=False)
+    missing = np.nan if values.dtype.kind == "f" else None
+    table = np.append(values, np.array([missing], dtype=values.dtype))
+    return table[index]
