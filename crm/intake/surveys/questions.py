@@ -49,7 +49,9 @@ _NPS_WORDS = r"推荐|介绍给|recommend|\bnps\b|net promoter"
 _RATING_WORDS = (r"满意|评价|评分|打分|同意|认同|重要|期望|预期|符合|几分|星级|程度|"
                  r"satisf|rate|rating|agree|important|expect|score|stars?\b|how (good|well)|quality of")
 _TEXT_WORDS = r"建议|意见|评论|留言|原因|为什么|请说明|请描述|想说|comment|suggest|why\b|feedback|describe|explain|anything else|tell us"
-_SCALE_HINT = re.compile(r"(\d+)\s*(?:分|星)?\s*[-~～至到—–]\s*(\d+)\s*(?:分|星)?")
+_SCALE_HINT = re.compile(r"(\d+)\s*(?:分|星)?\s*[-~～至到—–]\s*(\d+)\s*(?:分|星)?"
+                         # labelled ends: '1=非常不满意，10=非常满意', '1 = Very dissatisfied, 7 = Very satisfied'
+                         r"|(?<!\d)(\d+)\s*[=＝:：]\s*[^\d=＝]+?[,，;；、/]\s*(\d+)\s*[=＝:：]")
 _SCALES = (5, 7, 10)  # a 1–5 question answered only 1–4 is still on 1–5
 
 
@@ -145,7 +147,7 @@ def classify(source: Source, values: pd.Series, *, separator: str | None, matrix
         ratingish = _has(_RATING_WORDS, wording) or matrix or labels.STAR in "".join(distinct.tolist())
         if ratingish and (hint or whole.max() <= 10):
             if hint:
-                low, high = float(hint.group(1)), float(hint.group(2))
+                low, high = (float(v) for v in (hint.group(1, 2) if hint.group(1) else hint.group(3, 4)))
             else:
                 low = 0.0 if whole.min() == 0 else 1.0
                 high = float(next(s for s in _SCALES if s >= whole.max()))

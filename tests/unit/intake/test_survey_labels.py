@@ -56,6 +56,10 @@ def q(text, values, **kw):
 def test_scales_are_inferred_from_the_header_or_the_answers():
     hinted = q("您对价格的期望(1-7分)", ["3", "5", "4"])
     assert (hinted.kind, hinted.scale_min, hinted.scale_max) == ("rating", 1.0, 7.0)
+    ends = q("请为我们的服务打分（1=非常不满意，10=非常满意）", ["3", "6", "5"])
+    assert (ends.kind, ends.scale_min, ends.scale_max) == ("rating", 1.0, 10.0)
+    ends_en = q("Rate the checkout (1 = Very dissatisfied, 7 = Very satisfied)", ["3", "4"])
+    assert (ends_en.scale_min, ends_en.scale_max) == (1.0, 7.0)
     plain = q("How would you rate our service?", ["1", "4", "3", "4"])
     assert (plain.kind, plain.scale_min, plain.scale_max) == ("rating", 1.0, 5.0)  # answered 1–4: still 1–5
     ten = q("满意度打分", ["0", "8", "10", "6"])
