@@ -379,8 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", type=_date, default=None, help="last order date (default: fixed demo date)")
     p.add_argument("--force", action="store_true", help="replace imported data without the typed confirmation")
 
-    p = add("import", cmd_import, "import customers, orders, tickets or survey responses from CSV, XLSX or Parquet",
-            )
+    p = add("import", cmd_import, "import customers, orders, tickets or survey responses from CSV, XLSX or Parquet")
     p.add_argument("kind", choices=["customers", "orders", "tickets", "survey"])
     p.add_argument("file")
     p.add_argument("--map", action="append", metavar="SOURCE=TARGET",
@@ -396,7 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="store VALUE of category, channel or province as TARGET (remembered; "
                         "empty TARGET keeps VALUE), repeatable")
     p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
-    p.add_argument("--rejected-out", metavar="FILE", help="write rejected rows to this CSV")
+    p.add_argument("--rejected-out", metavar="FILE",
+                   help="write rejected rows (for a survey: the validation report) to this CSV")
     p.add_argument("--encoding", choices=ENCODINGS, default=None, help="text encoding of a CSV (default: detected)")
     p.add_argument("--sheet", default=None, help="Excel sheet to read (default: the one with the data)")
     p.add_argument("--decimal", choices=DECIMAL_MARKS, default=None,

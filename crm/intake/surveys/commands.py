@@ -82,6 +82,9 @@ def import_survey(args: argparse.Namespace) -> int:
         plan = prepare_survey(con, path.read_bytes(), path.name, title=args.title, overrides=overrides,
                               link_column=args.link, wave=args.wave, encoding=args.encoding, sheet=args.sheet)
     print(format_plan(plan, _lang()))
+    if args.rejected_out and len(plan.issues):  # the whole validation report, messages in the CLI's language
+        plan.issues.assign(message=plan.issue_texts(_lang())).to_csv(args.rejected_out, index=False,
+                                                                     encoding="utf-8-sig")
     if args.dry_run:
         return 0
     with _writing(args, "import", path.name, "safety.wait.import") as con:

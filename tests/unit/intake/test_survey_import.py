@@ -212,6 +212,12 @@ def test_cli_dry_run_map_and_import(db_file, capsys):
     assert cli.main(["import", "survey", str(ROOT / "data" / "samples" / "orders.csv"), "--db", str(db_file)]) == 2
     assert "looks like Orders data" in capsys.readouterr().err
     assert cli.main([*args[:5], "--map", "Q1=colour=blue"]) == 2
+    report = db_file.parent / "report.csv"
+    assert cli.main(["import", "survey", str(FOLDER / WJX), "--db", str(db_file), "--dry-run",
+                     "--rejected-out", str(report)]) == 0
+    written = pd.read_csv(report, encoding="utf-8-sig")
+    assert written["row_number"].tolist() == [6, 7, 7, 8]
+    assert written["message"].iloc[3] == "Empty response (no question answered); this row is not imported"
 
 
 def test_a_gbk_export_the_detector_cannot_place_is_read_as_gb18030(con):
