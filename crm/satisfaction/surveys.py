@@ -1,0 +1,109 @@
+"""Surveys, their waves, and the respondents an analysis counts.
+
+A *questionnaire* is every survey sharing a ``title``; each survey of it is a
+*wave* (``surveys.wave``, e.g. '2026-Q1'; ordered by the wave label, then
+``created_at``). Analyses take the selected ``survey_ids`` (one wave, or all
+waves of a questionnaire) and the sidebar ``Filters``:
+
+* respondents are the responses of the selected surveys;
+* when any dimension filter is set (province, gender, age band, channel,
+  category) only responses *linked to a customer* inside it count: the customer
+  is in ``crm_customers(...)`` and, when channels or categories are chosen, has
+  a non-returned order in them. Anonymous responses count only without filters;
+* the analysis period does not restrict responses: the wave chooses the time.
+
+Scoring (``SCORED_SQL``): rating answers on the question's own scale
+[scale_min, scale_max]; reverse-scored items are flipped, v' = min + max − v,
+before any mean, share or correlation. NPS answers are 0–10.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from crm.store.db import query, scalar
+from crm.store.filters import Filters
+
+# The respondents of $survey_ids inside the filters (see the module docstring).
+RESPONDENTS_SQL = """
+resp AS (
+    SELECT r.response_id, r.survey_id, r.customer_id, r.submitted_at
+    FROM survey_responses r
+    WHERE list_contains($survey_ids::VARCHAR[], r.survey_id)
+      AND (NOT $filtered OR r.customer_id IN (
+            SELECT customer_id FROM crm_customers($provinces, $genders, $age_bands)
+            WHERE (len($channels) = 0 AND len($categories) = 0)
+               OR customer_id IN (SELECT customer_id
+                                  FROM crm_orders($provinces, $channels, $categories, $genders, $age_bands))))
+)
+"""
+# Every numeric rating / NPS answer of those respondents, reverse-scored items flipped.
+SCORED_SQL = RESPONDENTS_SQL + """,
+scored AS (
+    SELECT a.response_id, resp.customer_id, resp.submitted_at, q.question_id, q.position, q.text, q.kind,
+           q.dimension, q.measure, q.scale_min AS lo, q.scale_max AS hi, q.reverse_scored,
+           CASE WHEN q.reverse_scored THEN q.scale_min + q.scale_max - a.value_num ELSE a.value_num END AS v
+    FROM resp
+    JOIN survey_answers a USING (response_id)
+    JOIN survey_questions q ON q.survey_id = resp.survey_id AND q.question_id = a.question_id
+    WHERE q.kind IN ('rating', 'nps') AND a.value_num IS NOT NULL
+),
+overall_q AS (  -- the overall-satisfaction question: the first rating whose measure or dimension is 'overall'
+    SELECT question_id FROM survey_questions
+    WHERE list_contains($survey_ids::VARCHAR[], survey_id) AND kind = 'rating'
+      AND (measure = 'overall' OR dimension = 'overall')
+    ORDER BY position, question_id LIMIT 1
+),
+nps_q AS (  -- the NPS question: the first of kind 'nps'
+    SELECT question_id FROM survey_questions
+    WHERE list_contains($survey_ids::VARCHAR[], survey_id) AND kind = 'nps'
+    ORDER BY position, question_id LIMIT 1
+),
+per_response AS (  -- one row per response: overall answer (own scale), its top-2-box flag, NPS answer
+    SELECT resp.response_id, resp.customer_id, resp.submitted_at,
+           o.v AS overall, o.lo AS overall_lo, o.hi AS overall_hi, o.v >= o.hi - 1 AS overall_top2,
+           o.v <= o.lo + 1 AS overall_bottom2, n.v AS nps
+    FROM resp
+    LEFT JOIN scored o ON o.response_id = resp.response_id AND o.question_id = (SELECT question_id FROM overall_q)
+    LEFT JOIN scored n ON n.response_id = resp.response_id AND n.question_id = (SELECT question_id FROM nps_q)
+)
+"""
+
+
+def params(survey_ids, filters: Filters | None = None) -> dict[str, object]:
+    """Bound values for RESPONDENTS_SQL / SCORED_SQL."""
+    dims = filters.dimension_params() if filters is not None else {
+        "provinces": [], "channels": [], "categories": [], "genders": [], "age_bands": []}
+    return {**dims, "survey_ids": list(survey_ids), "filtered": any(bool(v) for v in dims.values())}
+
+
+def list_surveys(con) -> pd.DataFrame:
+    """One row per survey, most recently imported first: survey_id, title, wave, tool, language, created_at,
+    batch_id, responses, linked (responses with a customer), first_response, last_response."""
+    return query(con, """
+        SELECT s.survey_id, s.title, s.wave, s.source_tool AS tool, s.language, s.created_at, s.batch_id,
+               count(r.response_id) AS responses, count(r.customer_id) AS linked,
+               min(r.submitted_at) AS first_response, max(r.submitted_at) AS last_response
+        FROM surveys s LEFT JOIN survey_responses r USING (survey_id)
+        GROUP BY ALL
+        ORDER BY s.batch_id DESC NULLS LAST, s.created_at DESC NULLS LAST, s.survey_id DESC
+    """)
+
+
+def waves(con, title: str) -> pd.DataFrame:
+    """The waves of one questionnaire in time order: survey_id, wave (label; the survey id when unlabelled),
+    created_at, responses."""
+    return query(con, """
+        SELECT s.survey_id, coalesce(s.wave, s.survey_id) AS wave, s.created_at, count(r.response_id) AS responses
+        FROM surveys s LEFT JOIN survey_responses r USING (survey_id)
+        WHERE s.title IS NOT DISTINCT FROM $title
+        GROUP BY ALL
+        ORDER BY wave, created_at, survey_id
+    """, {"title": title})
+
+
+def latest_survey_id(con) -> str | None:
+    """The most recently imported survey (highest batch, then latest creation)."""
+    return scalar(con, """
+        SELECT survey_id FROM surveys
+        ORDER BY batch_id DESC NULLS LAST, created_at DESC NULLS LAST, survey_id DESC LIMIT 1""")
