@@ -77,7 +77,7 @@ def delta(key: str, kind: str) -> str | None:
     if kind == "share":
         return ctx.t("satisfaction.delta.points", value=f"{change * 100:+.1f}")
     if kind == "nps":
-        return ctx.t("satisfaction.delta.points", value=f"{change:+.1f}")
+        return f"{change:+.1f}"
     if kind == "count":
         return f"{change:+,.0f}"
     return f"{change:+.2f}"
@@ -104,12 +104,15 @@ if head["n_nps"]:
         fig.add_bar(x=[share], y=[""], orientation="h", name=ctx.t(f"satisfaction.nps.{part}"), marker_color=colour,
                     text=[format_percent(share)], textposition="inside", insidetextanchor="middle",
                     hovertemplate="%{fullData.name}: %{text}<extra></extra>")
-    fig.update_layout(barmode="stack", showlegend=True, hovermode="closest")
+    fig.update_layout(barmode="stack", showlegend=True, hovermode="closest", legend_traceorder="normal")
     fig.update_xaxes(range=[0, 1], tickformat=".0%", showgrid=False)
     ui.chart(ui.style_figure(fig, height=140), key="sat.chart.nps")
 
 # ------------------------------------------------------------------ tabs
 TABS = ("questions", "csi", "reliability", "drivers", "trend", "breakdowns", "comments", "loyalty", "callback")
+
+
+RANK = {"bottom": 1, "low": 2, "neutral": 3, "high": 4, "top": 5}
 
 
 def show_questions() -> None:
@@ -146,7 +149,7 @@ def show_questions() -> None:
         return
     labels = table.set_index("question_id")["question"]
     order = [q for q in table["question_id"] if q in set(dist["question_id"])]
-    y_of = {q: f"{q} {labels[q]}" for q in order}
+    y_of = {q: f"{q} {str(labels[q]).rsplit('—', 1)[-1]}" for q in order}  # matrix items by their sub-item
     mid = (dist["scale_min"] + dist["scale_max"]) / 2
     pos = (dist["value"] - dist["scale_min"]) / (dist["scale_max"] - dist["scale_min"])
     dist = dist.assign(mid=mid, pos=pos, y=dist["question_id"].map(y_of))
@@ -164,6 +167,7 @@ def show_questions() -> None:
                   .reindex(list(y_of.values()), fill_value=0))
         fig.add_bar(y=values.index, x=-values.to_numpy(), orientation="h", marker_color=colour,
                     name=ctx.t(f"satisfaction.likert.{name}"), legendgroup=name, showlegend=name != "neutral",
+                    legendrank=RANK[name],
                     customdata=values.to_numpy(), hovertemplate="%{customdata:.1%}<extra>%{fullData.name}</extra>")
     for name, mask, sign, colour in (buckets[2], buckets[3], buckets[4]):
         values = (neutral / 2 if name == "neutral"
@@ -171,10 +175,17 @@ def show_questions() -> None:
                   .reindex(list(y_of.values()), fill_value=0))
         fig.add_bar(y=values.index, x=values.to_numpy(), orientation="h", marker_color=colour,
                     name=ctx.t(f"satisfaction.likert.{name}"), legendgroup=name, customdata=values.to_numpy(),
+                    legendrank=RANK[name], 
                     hovertemplate="%{customdata:.1%}<extra>%{fullData.name}</extra>")
     fig.update_layout(barmode="relative", hovermode="closest")
     fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=list(y_of.values()))
-    fig.update_xaxes(tickformat=".0%", range=[-1, 1], zeroline=True, zerolinecolor="#475569")
+    half = neutral / 2
+    left = float((dist[dist["value"] < dist["mid"]].groupby("y")["share"].sum().reindex(half.index, fill_value=0)
+                  + half).max())
+    right = float((dist[dist["value"] > dist["mid"]].groupby("y")["share"].sum().reindex(half.index, fill_value=0)
+                   + half).max())
+    fig.update_xaxes(tickformat=".0%", range=[-min(1.0, left + 0.05), min(1.0, right + 0.05)], zeroline=True,
+                     zerolinecolor="#475569")
     ui.chart(ui.style_figure(fig, height=120 + 30 * len(order)), key="sat.chart.likert")
     st.caption(ctx.t("satisfaction.likert.note"))
 
@@ -197,7 +208,7 @@ def show_csi() -> None:
     edited = st.data_editor(
         editor, key=f"{state.SAT_WEIGHTS}.{'-'.join(ids)}", hide_index=True, width="stretch",
         disabled=[c for c in editor.columns if c != weight_col],
-        column_config={weight_col: st.column_config.NumberColumn(min_value=0.0, step=0.1, format="%.3f",
+        column_config={weight_col: st.column_config.NumberColumn(min_value=0.0, step=0.001, format="%.3f",
                                                                  help=ctx.t("satisfaction.csi.weight.help"))},
     )
     weights = dict(zip(dims["dimension"], pd.to_numeric(edited[weight_col], errors="coerce").fillna(0.0)))
