@@ -55,7 +55,7 @@ def loyalty_by_group(con, survey_ids, filters: Filters | None = None, *, by: str
     df = query(con, "WITH " + SCORED_SQL + """,
         lr AS (
             SELECT response_id, customer_id, submitted_at::DATE AS d,
-                   CASE WHEN $by = 'overall' THEN CAST(round(overall) AS VARCHAR)
+                   CASE WHEN $by = 'overall' THEN CAST(CAST(round(overall) AS BIGINT) AS VARCHAR)
                         WHEN nps >= 9 THEN 'promoter' WHEN nps >= 7 THEN 'passive' WHEN nps IS NOT NULL THEN 'detractor'
                    END AS grp
             FROM per_response WHERE customer_id IS NOT NULL AND submitted_at IS NOT NULL
