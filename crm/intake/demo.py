@@ -242,7 +242,7 @@ SURVEY_DIMENSIONS = [
     ("after_sales", "售后服务", 5.5, 4.9, 3.7, "退换货流程繁琐", True, -0.03),
 ]
 SURVEY_WAVES = 8               # quarters up to the end date
-SURVEY_INVITE_RATE = 0.03      # share of orders in the survey period whose buyer answers
+SURVEY_INVITE_RATE = 0.10      # share of the customers buying in a quarter who answer that wave
 SURVEY_ANONYMOUS = 0.10        # respondents without a member number
 AGREE_LABELS = ["非常不同意", "不同意", "一般", "同意", "非常同意"]
 SATISFIED_LABELS = ["非常不满意", "不满意", "一般", "满意", "非常满意"]
@@ -750,9 +750,14 @@ def _survey_waves(cal: _Calendar) -> dict:
 def _draw_survey(rng: np.random.Generator, cal: _Calendar, waves: dict, orders: dict[str, np.ndarray],
                  cust: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Who answered which wave, when, and their answers (see the module docstring)."""
+    # Each customer who bought in a quarter is invited after one of its orders there, with probability
+    # SURVEY_INVITE_RATE: every order carries rate ÷ (the customer's orders in that quarter).
     ts = orders["ts"]
+    quarter = np.searchsorted(waves["starts"], ts, side="right") - 1
+    block = orders["cust"].astype(np.int64) * 64 + quarter
+    _, inverse, counts = np.unique(block, return_inverse=True, return_counts=True)
     invited = np.flatnonzero((ts >= waves["starts"][0] - 8 * _SECONDS_PER_DAY)
-                             & (rng.random(len(ts)) < SURVEY_INVITE_RATE))
+                             & (rng.random(len(ts)) < SURVEY_INVITE_RATE / counts[inverse]))
     submitted = ts[invited] + (rng.uniform(1, 8, len(invited)) * _SECONDS_PER_DAY).astype(np.int64)
     wave = np.searchsorted(waves["starts"], submitted, side="right") - 1
     keep = (wave >= 0) & (submitted <= waves["end_ts"])
