@@ -434,7 +434,9 @@ def show_comments() -> None:
 def show_loyalty() -> None:
     by = st.radio(ctx.t("satisfaction.loyalty.by"), loyalty.BY, horizontal=True, key=state.SAT_BY,
                   format_func=lambda b: ctx.t(f"satisfaction.loyalty.by.{b}"))
-    table = cached(loyalty.loyalty_by_group, ids, f, by=by)
+    # Buying after an answer needs time to show: every wave up to the chosen one counts.
+    upto = all_ids if wave == ALL else all_ids[: all_ids.index(wave) + 1]
+    table = cached(loyalty.loyalty_by_group, upto, f, by=by)
     if table.empty:
         ui.empty_state(ctx, "satisfaction.empty.linked")
         return
@@ -442,7 +444,7 @@ def show_loyalty() -> None:
         labels = table["group"].map(lambda g: ctx.t("satisfaction.loyalty.level", value=g))
     else:
         labels = table["group"].map(lambda g: ctx.t(f"satisfaction.nps.{g}s"))
-    st.caption(ctx.t("satisfaction.loyalty.note"))
+    st.caption(ctx.t("satisfaction.loyalty.note", first=wave_names[upto[0]], last=wave_names[upto[-1]]))
     fig = go.Figure()
     for h, colour in zip(loyalty.HORIZONS, ("#93c5fd", "#3b82f6", "#1e3a8a")):
         rate = table[f"repurchase_{h}"]
@@ -483,8 +485,8 @@ def show_callback() -> None:
                "name": ctx.t("satisfaction.col.name"), "phone": ctx.t("keyacc.col.phone"),
                "email": ctx.t("keyacc.col.email"), "province": ctx.t("satisfaction.breakdown.province"),
                "overall": ctx.t("satisfaction.col.overall"), "nps": ctx.t("satisfaction.col.nps_answer"),
-               "nps_group": ctx.t("satisfaction.col.nps_group"), "weakest": ctx.t("satisfaction.col.weakest"),
-               "weakest_score": ctx.t("satisfaction.col.weakest_score"), "comment": ctx.t("satisfaction.col.comment")}
+               "nps_group": ctx.t("satisfaction.col.nps_group"), "comment": ctx.t("satisfaction.col.comment"),
+               "weakest": ctx.t("satisfaction.col.weakest"), "weakest_score": ctx.t("satisfaction.col.weakest_score")}
     shown = table.assign(
         nps_group=table["nps_group"].map(lambda g: ctx.t(f"satisfaction.nps.{g}s") if isinstance(g, str) else ui.MISSING),
         weakest=table["weakest"].map(dim_label),
