@@ -33,7 +33,8 @@ CLIPPED_JS = """
 }
 """
 
-TITLES = {"overview": "overview.title", "seg": "segmentation.title", "ka": "keyacc.title", "data": "data.title"}
+TITLES = {"overview": "overview.title", "seg": "segmentation.title", "ka": "keyacc.title", "data": "data.title",
+          "sat": "satisfaction.title"}
 
 
 def settle(page) -> None:
@@ -58,7 +59,8 @@ def test_no_clipped_text(server, browser, width, lang):
     page.set_default_timeout(60_000)
     seen = {}
     try:
-        for name, path in (("overview", ""), ("seg", "segments"), ("ka", "key_accounts"), ("data", "data")):
+        for name, path in (("overview", ""), ("seg", "segments"), ("ka", "key_accounts"), ("data", "data"),
+                           ("sat", "satisfaction")):
             page.goto(f"{server}/{path}?lang={lang}")
             expect(page.get_by_role("heading", name=t(TITLES[name], lang), exact=True)).to_be_visible(timeout=60_000)
             if name == "ka":
@@ -74,6 +76,7 @@ def test_no_clipped_text(server, browser, width, lang):
             assert clipped(page) == [], f"{name} at {width}px in {lang}"
             page.screenshot(path=str(ARTIFACTS / f"clip_{name}_{lang}_{width}.png"), full_page=True)
         assert seen["overview"] >= 9 and seen["ka"] >= 8 and seen["seg"] >= 2 and seen["data"] >= 5, seen
+        assert seen["sat"] >= 10 + 2, seen  # five headline cards (title and value), the downloads
     finally:
         context.close()
 
