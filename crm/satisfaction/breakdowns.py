@@ -17,7 +17,7 @@ from __future__ import annotations
 import pandas as pd
 
 from crm.errors import CRMInputError
-from crm.satisfaction.surveys import SCORED_SQL, params
+from crm.satisfaction.surveys import params, scored_sql
 from crm.store.db import query
 from crm.store.filters import Filters
 
@@ -31,23 +31,26 @@ _AGG = """
 """
 
 
+# Groups read from the feature tables (static SQL per group; RFM class and tier are computed in Python first).
+_GROUP_SQL = {
+    "province": ", g AS (SELECT customer_id, province AS grp FROM customer_features)",
+    "channel": ", g AS (SELECT customer_id, acquisition_channel AS grp FROM customer_features)",
+    "first_category": """, g AS (
+        SELECT customer_id, arg_min(category, order_date) AS grp
+        FROM order_facts WHERE NOT returned
+          AND customer_id IN (SELECT customer_id FROM resp WHERE customer_id IS NOT NULL)
+        GROUP BY 1)""",
+}
+
+
 def breakdown(con, survey_ids, filters: Filters, group: str) -> pd.DataFrame:
     """group (the value; NULL shown as missing), n, csat, mean_overall, nps, n_nps."""
     if group not in GROUPS:
         raise CRMInputError("satisfaction.error.group", group=group)
     p = params(survey_ids, filters)
-    if group in ("province", "channel"):
-        column = "province" if group == "province" else "acquisition_channel"
-        sql = "WITH " + SCORED_SQL + f""", g AS (SELECT customer_id, {column} AS grp FROM customer_features)""" + _AGG
-        return query(con, sql, p)
-    if group == "first_category":
-        sql = "WITH " + SCORED_SQL + """, g AS (
-            SELECT customer_id, arg_min(category, order_date) AS grp
-            FROM order_facts WHERE NOT returned
-              AND customer_id IN (SELECT customer_id FROM resp WHERE customer_id IS NOT NULL)
-            GROUP BY 1)""" + _AGG
-        return query(con, sql, p)
-    ids = query(con, "WITH " + SCORED_SQL + " SELECT DISTINCT customer_id FROM resp WHERE customer_id IS NOT NULL",
+    if group in _GROUP_SQL:
+        return query(con, "WITH " + scored_sql(filters) + _GROUP_SQL[group] + _AGG, p)
+    ids = query(con, "WITH " + scored_sql(filters) + " SELECT DISTINCT customer_id FROM resp WHERE customer_id IS NOT NULL",
                 p)["customer_id"].tolist()
     if group == "rfm_class":
         from crm.value.rfm import rfm_for_customers
@@ -59,4 +62,4 @@ def breakdown(con, survey_ids, filters: Filters, group: str) -> pd.DataFrame:
 
         frame = assign_tiers(points_for_customers(con, filters, ids))
         frame = pd.DataFrame({"customer_id": frame["customer_id"], "grp": frame["tier"].astype("string")})
-    return query(con, "WITH " + SCORED_SQL + ", g AS (SELECT * FROM _groups)" + _AGG, p, frames={"_groups": frame})
+    return query(con, "WITH " + scored_sql(filters) + ", g AS (SELECT * FROM _groups)" + _AGG, p, frames={"_groups": frame})

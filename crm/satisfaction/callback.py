@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from crm.satisfaction.surveys import SCORED_SQL, params
+from crm.satisfaction.surveys import params, scored_sql
 from crm.store.db import query
 from crm.store.filters import Filters
 
@@ -20,7 +20,7 @@ CONTACT_COLUMNS = {"phone": "phone", "email": "email"}
 
 def callback_list(con, survey_ids, filters: Filters | None = None) -> pd.DataFrame:
     """The list described in the module docstring."""
-    return query(con, "WITH " + SCORED_SQL + """,
+    return query(con, "WITH " + scored_sql(filters) + """,
         picked AS (
             SELECT * FROM per_response
             WHERE customer_id IS NOT NULL AND (nps <= 6 OR overall_bottom2)

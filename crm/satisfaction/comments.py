@@ -16,7 +16,7 @@ import re
 
 import pandas as pd
 
-from crm.satisfaction.surveys import SCORED_SQL, params
+from crm.satisfaction.surveys import params, scored_sql
 from crm.store.db import query
 from crm.store.filters import Filters
 
@@ -35,7 +35,7 @@ _WORD = re.compile(r"[\w']+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[a-z][a-z']*")
 
-_COMMENTS_SQL = "WITH " + SCORED_SQL + """
+_COMMENTS_TAIL = """
     SELECT a.response_id, resp.submitted_at, resp.customer_id, q.question_id, a.value_text AS comment,
            p.overall, p.nps,
            CASE WHEN p.nps >= 9 THEN 'promoter' WHEN p.nps >= 7 THEN 'passive' WHEN p.nps IS NOT NULL THEN 'detractor'
@@ -53,7 +53,7 @@ def list_comments(con, survey_ids, filters: Filters | None = None, *, search: st
                   limit: int | None = None) -> pd.DataFrame:
     """response_id, submitted_at, customer_id, question_id, comment, overall, nps, nps_group; newest first.
     `search` keeps comments containing it (case-insensitive, plain text, not a pattern)."""
-    sql = _COMMENTS_SQL + " ORDER BY resp.submitted_at DESC, a.response_id"
+    sql = "WITH " + scored_sql(filters) + _COMMENTS_TAIL + " ORDER BY resp.submitted_at DESC, a.response_id"
     df = query(con, sql, {**params(survey_ids, filters), "search": str(search or "").strip()})
     return df.head(limit) if limit else df
 
@@ -77,7 +77,7 @@ def tokenise(text: str) -> list[str]:
 
 def word_frequencies(con, survey_ids, filters: Filters | None = None, *, top: int = 30) -> pd.DataFrame:
     """group ('all', 'promoter', 'passive', 'detractor'), word, comments, share; the `top` words per group."""
-    texts = query(con, "WITH c AS (" + _COMMENTS_SQL + """)
+    texts = query(con, "WITH c AS (WITH " + scored_sql(filters) + _COMMENTS_TAIL + """)
         SELECT comment, coalesce(nps_group, 'unknown') AS nps_group, count(*) AS k FROM c GROUP BY 1, 2
     """, {**params(survey_ids, filters), "search": ""})
     columns = ["group", "word", "comments", "share"]

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from crm.errors import CRMInputError
-from crm.satisfaction.surveys import SCORED_SQL, params
+from crm.satisfaction.surveys import params, scored_sql
 from crm.store.db import query
 from crm.store.filters import Filters
 
@@ -60,7 +60,7 @@ def key_drivers(con, survey_ids, filters: Filters | None = None, *, target: str 
     importance (= r), quadrant. Empty when fewer than 3 complete responses."""
     if target not in TARGETS:
         raise CRMInputError("satisfaction.error.target", target=target)
-    long = query(con, "WITH " + SCORED_SQL + """
+    long = query(con, "WITH " + scored_sql(filters) + """
         SELECT s.response_id, s.question_id, s.v, s.lo, s.hi,
                CASE WHEN $target = 'nps' THEN p.nps ELSE p.overall END AS y
         FROM scored s JOIN per_response p USING (response_id)

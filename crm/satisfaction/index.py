@@ -25,7 +25,7 @@ from typing import Mapping
 import pandas as pd
 
 from crm.errors import CRMInputError
-from crm.satisfaction.surveys import SCORED_SQL, params
+from crm.satisfaction.surveys import params, scored_sql
 from crm.store.db import query
 from crm.store.filters import Filters
 
@@ -38,7 +38,7 @@ DIMENSION_COLUMNS = ["dimension", "n", "score", "expected", "perceived", "c", "g
 def dimension_scores(con, survey_ids, filters: Filters | None = None) -> pd.DataFrame:
     """One row per dimension with perceived items: n (responses), score (0–100), expected (a), perceived (b),
     c = b ÷ a, gap = b − a, importance (stated), derived_importance, weight (the default CSI weight)."""
-    df = query(con, "WITH " + SCORED_SQL + """,
+    df = query(con, "WITH " + scored_sql(filters) + """,
         dims AS (
             SELECT dimension, min(lo) FILTER (WHERE measure = 'expected') AS elo,
                    max(hi) FILTER (WHERE measure = 'expected') AS ehi

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from crm.errors import CRMInputError
-from crm.satisfaction.surveys import SCORED_SQL, params
+from crm.satisfaction.surveys import params, scored_sql
 from crm.store.db import query
 from crm.store.features import reference_date
 from crm.store.filters import Filters
@@ -52,7 +52,7 @@ def loyalty_by_group(con, survey_ids, filters: Filters | None = None, *, by: str
     if by not in BY:
         raise CRMInputError("satisfaction.error.by", by=by)
     ref = reference_date(con)
-    df = query(con, "WITH " + SCORED_SQL + """,
+    df = query(con, "WITH " + scored_sql(filters) + """,
         lr AS (
             SELECT response_id, customer_id, submitted_at::DATE AS d,
                    CASE WHEN $by = 'overall' THEN CAST(CAST(round(overall) AS BIGINT) AS VARCHAR)
@@ -69,9 +69,8 @@ def loyalty_by_group(con, survey_ids, filters: Filters | None = None, *, by: str
                  AND o.order_date > lr.d AND o.order_date <= lr.d + 180
             GROUP BY 1
         ),
-        last AS (
-            SELECT customer_id, max(order_date) AS last_order FROM order_facts
-            WHERE NOT returned AND customer_id IN (SELECT customer_id FROM lr) GROUP BY 1
+        last AS (  -- the latest non-returned order, materialised in customer_features
+            SELECT customer_id, last_order_date AS last_order FROM customer_features
         )
         SELECT lr.grp AS "group", count(*) AS n,
                count(*) FILTER (WHERE lr.d + 30 <= $ref) AS n_30,

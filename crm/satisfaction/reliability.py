@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crm.satisfaction.surveys import SCORED_SQL, params
+from crm.satisfaction.surveys import params, scored_sql
 from crm.store.db import query
 from crm.store.filters import Filters
 
@@ -49,7 +49,7 @@ def alpha_if_deleted(items: pd.DataFrame) -> pd.Series:
 def item_matrix(con, survey_ids, filters: Filters | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(items, wide): items = question_id, question, dimension of the perceived rating items;
     wide = one row per response, one 0–1 column per item."""
-    long = query(con, "WITH " + SCORED_SQL + """
+    long = query(con, "WITH " + scored_sql(filters) + """
         SELECT response_id, question_id, (v - lo) / nullif(hi - lo, 0) AS x
         FROM scored WHERE kind = 'rating' AND measure = 'perceived' AND dimension IS NOT NULL
           AND dimension <> 'overall'

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from crm.satisfaction.surveys import SCORED_SQL, params
+from crm.satisfaction.surveys import params, scored_sql
 from crm.store.db import query
 from crm.store.filters import Filters
 
@@ -27,7 +27,7 @@ QUESTION_COLUMNS = ["question_id", "question", "kind", "dimension", "measure", "
 def question_scores(con, survey_ids, filters: Filters | None = None) -> pd.DataFrame:
     """One row per rating or NPS question (in questionnaire order): n, mean, top-2-box share and, for the
     NPS question, the NPS (−100 … 100) and the promoter / passive / detractor shares (fractions)."""
-    return query(con, "WITH " + SCORED_SQL + """
+    return query(con, "WITH " + scored_sql(filters) + """
         SELECT question_id, any_value(text ORDER BY position) AS question, any_value(kind) AS kind,
                any_value(dimension) AS dimension, any_value(measure) AS measure,
                bool_or(reverse_scored) AS reverse_scored, min(lo) AS scale_min, max(hi) AS scale_max,
@@ -44,7 +44,7 @@ def question_scores(con, survey_ids, filters: Filters | None = None) -> pd.DataF
 def headline(con, survey_ids, filters: Filters | None = None) -> dict:
     """responses, linked, linked_share, csat, mean_overall, overall_min/max, n_overall, nps, promoters,
     passives, detractors (shares of NPS answers), n_nps. Missing figures are None."""
-    df = query(con, "WITH " + SCORED_SQL + """
+    df = query(con, "WITH " + scored_sql(filters) + """
         SELECT count(*) AS responses, count(customer_id) AS linked,
                count(overall) AS n_overall, avg(overall_top2::INT) AS csat, avg(overall) AS mean_overall,
                min(overall_lo) AS overall_min, max(overall_hi) AS overall_max,
@@ -62,7 +62,7 @@ def headline(con, survey_ids, filters: Filters | None = None) -> dict:
 def distribution(con, survey_ids, filters: Filters | None = None) -> pd.DataFrame:
     """Answer counts per rating question and scale point (after reverse scoring), for a diverging Likert bar:
     question_id, question, value, scale_min, scale_max, count, share (of the question's answers)."""
-    return query(con, "WITH " + SCORED_SQL + """
+    return query(con, "WITH " + scored_sql(filters) + """
         SELECT question_id, any_value(text) AS question, round(v) AS value, min(lo) AS scale_min,
                max(hi) AS scale_max, count(*) AS count, min(position) AS pos
         FROM scored WHERE kind = 'rating'

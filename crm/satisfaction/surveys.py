@@ -12,7 +12,7 @@ waves of a questionnaire) and the sidebar ``Filters``:
   a non-returned order in them. Anonymous responses count only without filters;
 * the analysis period does not restrict responses: the wave chooses the time.
 
-Scoring (``SCORED_SQL``): rating answers on the question's own scale
+Scoring (``scored_sql``): rating answers on the question's own scale
 [scale_min, scale_max]; reverse-scored items are flipped, v' = min + max − v,
 before any mean, share or correlation. NPS answers are 0–10.
 """
@@ -24,21 +24,25 @@ import pandas as pd
 from crm.store.db import query, scalar
 from crm.store.filters import Filters
 
-# The respondents of $survey_ids inside the filters (see the module docstring).
-RESPONDENTS_SQL = """
+# The respondents of $survey_ids inside the filters (see the module docstring), in three static variants:
+# no dimension filter, customer-level filters only, and with channels or categories (orders) as well.
+_RESP_HEAD = """
 resp AS (
     SELECT r.response_id, r.survey_id, r.customer_id, r.submitted_at
     FROM survey_responses r
-    WHERE list_contains($survey_ids::VARCHAR[], r.survey_id)
-      AND (NOT $filtered OR r.customer_id IN (
-            SELECT customer_id FROM crm_customers($provinces, $genders, $age_bands)
-            WHERE (len($channels) = 0 AND len($categories) = 0)
-               OR customer_id IN (SELECT customer_id
-                                  FROM crm_orders($provinces, $channels, $categories, $genders, $age_bands))))
-)
-"""
+    WHERE list_contains($survey_ids::VARCHAR[], r.survey_id)"""
+_RESP_CUSTOMERS = """
+      AND r.customer_id IN (SELECT customer_id FROM crm_customers($provinces, $genders, $age_bands))"""
+_RESP_ORDERS = """
+      AND r.customer_id IN (SELECT customer_id
+                            FROM crm_orders($provinces, $channels, $categories, $genders, $age_bands))"""
+RESPONDENTS_SQL = {
+    "none": _RESP_HEAD + "\n)\n",
+    "customers": _RESP_HEAD + _RESP_CUSTOMERS + "\n)\n",
+    "orders": _RESP_HEAD + _RESP_CUSTOMERS + _RESP_ORDERS + "\n)\n",
+}
 # Every numeric rating / NPS answer of those respondents, reverse-scored items flipped.
-SCORED_SQL = RESPONDENTS_SQL + """,
+_SCORED_TAIL = """,
 scored AS (
     SELECT a.response_id, resp.customer_id, resp.submitted_at, q.question_id, q.position, q.text, q.kind,
            q.dimension, q.measure, q.scale_min AS lo, q.scale_max AS hi, q.reverse_scored,
@@ -59,22 +63,56 @@ nps_q AS (  -- the NPS question: the first of kind 'nps'
     WHERE list_contains($survey_ids::VARCHAR[], survey_id) AND kind = 'nps'
     ORDER BY position, question_id LIMIT 1
 ),
+overall_nps AS (  -- the overall (flipped when reverse-scored) and NPS answers, read without `scored`
+    SELECT a.response_id,
+           max(CASE WHEN q.reverse_scored THEN q.scale_min + q.scale_max - a.value_num ELSE a.value_num END)
+               FILTER (WHERE a.question_id = (SELECT question_id FROM overall_q)) AS overall,
+           max(q.scale_min) FILTER (WHERE a.question_id = (SELECT question_id FROM overall_q)) AS lo,
+           max(q.scale_max) FILTER (WHERE a.question_id = (SELECT question_id FROM overall_q)) AS hi,
+           max(a.value_num) FILTER (WHERE a.question_id = (SELECT question_id FROM nps_q)) AS nps
+    FROM resp
+    JOIN survey_answers a USING (response_id)
+    JOIN survey_questions q ON q.survey_id = resp.survey_id AND q.question_id = a.question_id
+    WHERE a.value_num IS NOT NULL
+      AND (a.question_id = (SELECT question_id FROM overall_q) OR a.question_id = (SELECT question_id FROM nps_q))
+    GROUP BY 1
+),
 per_response AS (  -- one row per response: overall answer (own scale), its top-2-box flag, NPS answer
     SELECT resp.response_id, resp.customer_id, resp.submitted_at,
-           o.v AS overall, o.lo AS overall_lo, o.hi AS overall_hi, o.v >= o.hi - 1 AS overall_top2,
-           o.v <= o.lo + 1 AS overall_bottom2, n.v AS nps
-    FROM resp
-    LEFT JOIN scored o ON o.response_id = resp.response_id AND o.question_id = (SELECT question_id FROM overall_q)
-    LEFT JOIN scored n ON n.response_id = resp.response_id AND n.question_id = (SELECT question_id FROM nps_q)
+           o.overall, o.lo AS overall_lo, o.hi AS overall_hi, o.overall >= o.hi - 1 AS overall_top2,
+           o.overall <= o.lo + 1 AS overall_bottom2, o.nps
+    FROM resp LEFT JOIN overall_nps o USING (response_id)
 )
 """
+
+
+SCORED_SQL = {variant: sql + _SCORED_TAIL for variant, sql in RESPONDENTS_SQL.items()}
+
+
+def variant(filters: Filters | None) -> str:
+    """Which respondent query the filters need: 'none', 'customers' or 'orders'."""
+    if filters is None:
+        return "none"
+    if filters.channels or filters.categories:
+        return "orders"
+    return "customers" if (filters.provinces or filters.genders or filters.age_bands) else "none"
+
+
+def respondents_sql(filters: Filters | None) -> str:
+    """The `resp` CTE (static text) for these filters."""
+    return RESPONDENTS_SQL[variant(filters)]
+
+
+def scored_sql(filters: Filters | None) -> str:
+    """The `resp`, `scored`, `overall_q`, `nps_q` and `per_response` CTEs (static text) for these filters."""
+    return SCORED_SQL[variant(filters)]
 
 
 def params(survey_ids, filters: Filters | None = None) -> dict[str, object]:
     """Bound values for RESPONDENTS_SQL / SCORED_SQL."""
     dims = filters.dimension_params() if filters is not None else {
         "provinces": [], "channels": [], "categories": [], "genders": [], "age_bands": []}
-    return {**dims, "survey_ids": list(survey_ids), "filtered": any(bool(v) for v in dims.values())}
+    return {**dims, "survey_ids": list(survey_ids)}
 
 
 def list_surveys(con) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from crm.errors import CRMInputError
-from crm.satisfaction.surveys import SCORED_SQL, params
+from crm.satisfaction.surveys import params, scored_sql
 from crm.store.db import query
 from crm.store.filters import Filters
 
@@ -21,7 +21,7 @@ def satisfaction_trend(con, survey_ids, filters: Filters | None = None, *, unit:
     """period (date), n, csat, mean_overall, nps, n_nps; in time order."""
     if unit not in UNITS:
         raise CRMInputError("satisfaction.error.unit", unit=unit)
-    return query(con, "WITH " + SCORED_SQL + """
+    return query(con, "WITH " + scored_sql(filters) + """
         SELECT date_trunc($unit, submitted_at)::DATE AS period, count(*) AS n,
                avg(overall_top2::INT) AS csat, avg(overall) AS mean_overall,
                100 * (avg((nps >= 9)::INT) - avg((nps <= 6)::INT)) AS nps, count(nps) AS n_nps
