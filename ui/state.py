@@ -39,6 +39,7 @@ DIMENSION_KEYS = {
 KA_PICKED = "ka.360.picked"           # customer picked in the table for the 360° view
 KA_DROP = "ka.drop"                   # alert: revenue fell by more than (%)
 KA_INACTIVE = "ka.inactive"           # alert: no order for at least (days)
+KA_TAB = "ka.tab"                     # the open key-accounts tab (only it is drawn)
 KA_COLUMNS = "ka.columns"             # optional key-account columns the user chose to show
 
 # Access (login, roles)
