@@ -8,7 +8,7 @@ import streamlit as st
 
 from crm.access import privacy
 from crm.errors import CRMInputError
-from crm.formatting import format_number, format_percent
+from crm.formatting import escape_markdown, format_number, format_percent
 from crm.satisfaction import breakdowns, callback, comments, drivers, index, loyalty, reliability, scores, surveys, trend
 from ui import access, guard, state
 from ui import components as ui
@@ -83,7 +83,7 @@ def delta(key: str, kind: str) -> str | None:
     return f"{change:+.2f}"
 
 
-compared = ctx.t("satisfaction.kpi.vs", wave=wave_names[previous[0]]) if previous else ctx.t("satisfaction.kpi.no_previous")
+compared = ctx.t("satisfaction.kpi.vs", wave=escape_markdown(wave_names[previous[0]])) if previous else ctx.t("satisfaction.kpi.no_previous")
 cards = st.container(horizontal=True)
 scale = "" if head["overall_max"] is None else f" / {head['overall_max']:g}"
 for key, label, value, kind in (
@@ -444,7 +444,8 @@ def show_loyalty() -> None:
         labels = table["group"].map(lambda g: ctx.t("satisfaction.loyalty.level", value=g))
     else:
         labels = table["group"].map(lambda g: ctx.t(f"satisfaction.nps.{g}s"))
-    st.caption(ctx.t("satisfaction.loyalty.note", first=wave_names[upto[0]], last=wave_names[upto[-1]]))
+    st.caption(ctx.t("satisfaction.loyalty.note", first=escape_markdown(wave_names[upto[0]]),
+                     last=escape_markdown(wave_names[upto[-1]])))
     fig = go.Figure()
     for h, colour in zip(loyalty.HORIZONS, ("#93c5fd", "#3b82f6", "#1e3a8a")):
         rate = table[f"repurchase_{h}"]
