@@ -339,7 +339,8 @@ def show_trend() -> None:
     fig.add_scatter(x=table["period"], y=table["nps"], name=ctx.t("satisfaction.kpi.nps"), mode="lines+markers",
                     yaxis="y2", customdata=table["n_nps"], hovertemplate="%{y:.1f} (n = %{customdata:,})")
     fig.update_layout(yaxis=dict(tickformat=".0%", title=ctx.t("satisfaction.kpi.csat")),
-                      yaxis2=dict(overlaying="y", side="right", title=ctx.t("satisfaction.kpi.nps"), showgrid=False))
+                      yaxis2=dict(overlaying="y", side="right", title=ctx.t("satisfaction.kpi.nps"), showgrid=False,
+                                  tickmode="auto", tickformat=".0f"))
     fig.update_xaxes(tickformat="%Y-%m-%d" if unit == "week" else "%Y-%m",
                      hoverformat="%Y-%m-%d" if unit == "week" else "%Y-%m")
     ui.chart(ui.style_figure(fig), key="sat.chart.trend")

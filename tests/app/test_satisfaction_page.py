@@ -113,3 +113,44 @@ def test_empty_state_without_surveys(open_app, tmp_path):
         at = open_app(lang, page=PAGE, db=path)
         assert t("satisfaction.empty", lang) in [i.value for i in at.info]
         assert not at.metric
+
+
+HOSTILE = "**立即领取** [奖品](http://evil.example) <img src=x onerror=alert(1)> =HYPERLINK(\"x\")"
+
+
+@pytest.fixture
+def survey_db(tmp_path):
+    """The small shop with a two-wave survey (tests/fixtures/survey_shop.py) and a hostile comment."""
+    from tests.fixtures import small_shop, survey_shop
+
+    path = tmp_path / "survey.duckdb"
+    con = db.connect(path)
+    small_shop.build(con)
+    survey_shop.build(con)
+    con.execute("UPDATE survey_answers SET value_text = ? WHERE response_id = 'R2' AND question_id = 'q10'", [HOSTILE])
+    con.close()
+    return path
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_small_survey_waves_and_literal_comments(open_app, survey_db, lang):
+    at = open_app(lang, page=PAGE, db=survey_db)
+    label = t("satisfaction.kpi.responses", lang)
+    shown = metrics(at)
+    assert at.selectbox(key="sat.wave").value == "S2"
+    assert shown[label] == "5" and shown[t("satisfaction.kpi.csat", lang)] == "60.0%"
+    assert shown[t("satisfaction.kpi.nps", lang)] == format_number(0.0, lang, decimals=1)
+    at.selectbox(key="sat.wave").set_value("S1").run()
+    assert metrics(at)[label] == "1"
+    at.selectbox(key="sat.wave").set_value("S2").run()
+    at.session_state["sat.tab"] = t("satisfaction.tab.comments", lang)
+    at.run()
+    assert not at.exception
+    listed = at.dataframe[0].value
+    assert HOSTILE in listed[t("satisfaction.col.comment", lang)].tolist()
+    at.session_state["sat.tab"] = t("satisfaction.tab.csi", lang)
+    at.run()
+    # CSI with the survey's stated importance: (4.2 × 61.67 + 3.4 × 60) ÷ 7.6
+    quality = (100 + 425 / 6 + 25 / 3 + 50 + 475 / 6) / 5
+    assert metrics(at)[t("satisfaction.csi.value", lang)] == format_number((4.2 * quality + 3.4 * 60) / 7.6, lang,
+                                                                            decimals=1)
