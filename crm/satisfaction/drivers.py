@@ -21,8 +21,7 @@ import numpy as np
 import pandas as pd
 
 from crm.errors import CRMInputError
-from crm.satisfaction.surveys import params, scored_sql
-from crm.store.db import query
+from crm.satisfaction.surveys import perceived_items
 from crm.store.filters import Filters
 
 TARGETS = ("overall", "nps")
@@ -60,32 +59,19 @@ def key_drivers(con, survey_ids, filters: Filters | None = None, *, target: str 
     importance (= r), quadrant. Empty when fewer than 3 complete responses."""
     if target not in TARGETS:
         raise CRMInputError("satisfaction.error.target", target=target)
-    long = query(con, "WITH " + scored_sql(filters) + """
-        SELECT s.response_id, s.question_id, s.v, s.lo, s.hi,
-               CASE WHEN $target = 'nps' THEN p.nps ELSE p.overall END AS y
-        FROM scored s JOIN per_response p USING (response_id)
-        WHERE s.kind = 'rating' AND s.measure = 'perceived' AND s.dimension IS NOT NULL AND s.dimension <> 'overall'
-    """, {**params(survey_ids, filters), "target": target})
-    items = query(con, """
-        SELECT question_id, any_value(text) AS question, any_value(dimension) AS dimension, min(position) AS pos
-        FROM survey_questions
-        WHERE list_contains($survey_ids::VARCHAR[], survey_id) AND kind = 'rating' AND measure = 'perceived'
-          AND dimension IS NOT NULL AND dimension <> 'overall'
-        GROUP BY 1 ORDER BY pos, question_id
-    """, {"survey_ids": list(survey_ids)}).drop(columns="pos")
-    if long.empty:
-        return pd.DataFrame(columns=DRIVER_COLUMNS)
-    wide = long.pivot_table(index="response_id", columns="question_id", values="v", aggfunc="first")
-    y = long.groupby("response_id")["y"].first()
-    cols = [q for q in items["question_id"] if q in wide.columns]
-    data = wide[cols].join(y.rename("__y")).dropna()
+    items, matrix, overall, nps = perceived_items(con, survey_ids, filters)
+    answered = ~np.isnan(matrix).all(axis=0) if len(matrix) else np.zeros(len(items), dtype=bool)
+    items = items[answered].reset_index(drop=True)
+    cols = items["question_id"].tolist()
+    data = pd.DataFrame(matrix[:, answered], columns=cols)
+    data["__y"] = nps if target == "nps" else overall
+    data = data.dropna()
     if len(data) < 3 or not cols:
         return pd.DataFrame(columns=DRIVER_COLUMNS)
-    scale = long.groupby("question_id").agg(lo=("lo", "min"), hi=("hi", "max"))
-    out = items[items["question_id"].isin(cols)].set_index("question_id")
+    out = items.set_index("question_id")
     out["n"] = len(data)
     means = data[cols].mean()
-    out["performance"] = (means - scale["lo"]) / (scale["hi"] - scale["lo"]) * 100
+    out["performance"] = (means - out["lo"]) / (out["hi"] - out["lo"]) * 100
     out["r"] = data[cols].corrwith(data["__y"])
     out["beta"] = standardised_betas(data[cols].to_numpy(), data["__y"].to_numpy())
     out["importance"] = out["r"]

@@ -18,8 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crm.satisfaction.surveys import params, scored_sql
-from crm.store.db import query
+from crm.satisfaction.surveys import perceived_items
 from crm.store.filters import Filters
 
 THRESHOLD = 0.7
@@ -48,22 +47,13 @@ def alpha_if_deleted(items: pd.DataFrame) -> pd.Series:
 
 def item_matrix(con, survey_ids, filters: Filters | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(items, wide): items = question_id, question, dimension of the perceived rating items;
-    wide = one row per response, one 0–1 column per item."""
-    long = query(con, "WITH " + scored_sql(filters) + """
-        SELECT response_id, question_id, (v - lo) / nullif(hi - lo, 0) AS x
-        FROM scored WHERE kind = 'rating' AND measure = 'perceived' AND dimension IS NOT NULL
-          AND dimension <> 'overall'
-    """, params(survey_ids, filters))
-    items = query(con, """
-        SELECT question_id, any_value(text) AS question, any_value(dimension) AS dimension, min(position) AS pos
-        FROM survey_questions
-        WHERE list_contains($survey_ids::VARCHAR[], survey_id) AND kind = 'rating' AND measure = 'perceived'
-          AND dimension IS NOT NULL AND dimension <> 'overall'
-        GROUP BY 1 ORDER BY pos, question_id
-    """, {"survey_ids": list(survey_ids)}).drop(columns="pos")
-    wide = long.pivot_table(index="response_id", columns="question_id", values="x", aggfunc="first")
-    present = [q for q in items["question_id"] if q in wide.columns]
-    return items[items["question_id"].isin(present)].reset_index(drop=True), wide[present]
+    wide = one row per response, one 0–1 column per item ((v − min) ÷ (max − min), reverse-scored flipped)."""
+    items, matrix, _, _ = perceived_items(con, survey_ids, filters)
+    span = (items["hi"] - items["lo"]).replace(0, np.nan).to_numpy(dtype=float)
+    wide = pd.DataFrame((matrix - items["lo"].to_numpy(dtype=float)) / span, columns=items["question_id"].tolist())
+    answered = [c for c in wide.columns if wide[c].notna().any()]
+    return items[items["question_id"].isin(answered)][["question_id", "question", "dimension"]].reset_index(
+        drop=True), wide[answered]
 
 
 def reliability(con, survey_ids, filters: Filters | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -145,3 +145,48 @@ def latest_survey_id(con) -> str | None:
     return scalar(con, """
         SELECT survey_id FROM surveys
         ORDER BY batch_id DESC NULLS LAST, created_at DESC NULLS LAST, survey_id DESC LIMIT 1""")
+
+
+_ITEMS_SQL = """
+SELECT q.question_id, any_value(q.text) AS question, any_value(q.dimension) AS dimension,
+       min(q.scale_min) AS lo, max(q.scale_max) AS hi, min(q.position) AS pos
+FROM survey_questions q
+WHERE list_contains($survey_ids::VARCHAR[], q.survey_id) AND q.kind = 'rating' AND q.measure = 'perceived'
+  AND q.dimension IS NOT NULL AND q.dimension <> 'overall'
+GROUP BY 1 ORDER BY pos, question_id
+"""
+# Answers as integer coordinates (response row r, item column q; q = 0 holds the overall answer and
+# q = −1 the NPS answer), so a quarter of a million responses reach numpy without string columns.
+_MATRIX_TAIL = """,
+items AS (SELECT unnest($item_ids::VARCHAR[]) AS question_id, generate_subscripts($item_ids::VARCHAR[], 1) AS q),
+numbered AS (SELECT response_id, row_number() OVER (ORDER BY response_id) AS r FROM resp)
+SELECT n.r, i.q, s.v FROM scored s JOIN items i USING (question_id) JOIN numbered n USING (response_id)
+UNION ALL SELECT n.r, 0, p.overall FROM per_response p JOIN numbered n USING (response_id) WHERE p.overall IS NOT NULL
+UNION ALL SELECT n.r, -1, p.nps FROM per_response p JOIN numbered n USING (response_id) WHERE p.nps IS NOT NULL
+"""
+
+
+def perceived_items(con, survey_ids, filters: Filters | None = None):
+    """(items, matrix, overall, nps): items = question_id, question, dimension, lo, hi of the perceived
+    rating items in questionnaire order; matrix = one row per response, one column per item (answers after
+    reverse scoring, NaN when unanswered); overall and nps = each response's answers (NaN when missing)."""
+    import numpy as np
+
+    items = query(con, _ITEMS_SQL, {"survey_ids": list(survey_ids)}).drop(columns="pos")
+    n = int(scalar(con, "WITH " + respondents_sql(filters) + " SELECT count(*) FROM resp",
+                   params(survey_ids, filters)) or 0)
+    k = len(items)
+    matrix = np.full((n, k), np.nan)
+    overall = np.full(n, np.nan)
+    nps = np.full(n, np.nan)
+    if n and k:
+        cells = query(con, "WITH " + scored_sql(filters) + _MATRIX_TAIL,
+                      {**params(survey_ids, filters), "item_ids": items["question_id"].tolist()})
+        r = cells["r"].to_numpy(dtype=np.int64) - 1
+        q = cells["q"].to_numpy(dtype=np.int64)
+        v = cells["v"].to_numpy(dtype=float)
+        on_item = q > 0
+        matrix[r[on_item], q[on_item] - 1] = v[on_item]
+        overall[r[q == 0]] = v[q == 0]
+        nps[r[q == -1]] = v[q == -1]
+    return items, matrix, overall, nps
