@@ -28,6 +28,7 @@ SECTIONS = {
     "nav.section.dashboards": [
         ("pages/overview.py", "nav.overview", ":material/dashboard:", "overview"),
         ("pages/satisfaction.py", "nav.satisfaction", ":material/sentiment_satisfied:", "satisfaction"),
+        ("pages/retention.py", "nav.retention", ":material/event_repeat:", "retention"),
     ],
     "nav.section.customers": [
         ("pages/segments.py", "nav.segments", ":material/donut_large:", "segments"),

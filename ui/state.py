@@ -25,6 +25,10 @@ IMPORT_RESULT = "data.import.result"
 IMPORT_ENCODING = "data.import.encoding"   # + file key: chosen text encoding ("" = detect)
 IMPORT_SHEET = "data.import.sheet"         # + file key: chosen Excel sheet
 IMPORT_DECIMAL = "data.import.decimal"     # + file key: chosen decimal mark ("" = detect)
+SURVEY_TITLE = "data.survey.title"         # + file key: the survey's title
+SURVEY_WAVE = "data.survey.wave"           # + file key: the survey's wave
+SURVEY_LINK = "data.survey.link"           # + file key: the column linking respondents to customers
+SURVEY_QUESTIONS = "data.survey.questions"  # + file key: the questions editor (kind, dimension, measure, reverse)
 
 # Filter dimension -> (state key, URL parameter)
 DIMENSION_KEYS = {
@@ -61,3 +65,14 @@ SAT_UNIT = "sat.trend.unit"           # trend by week or month
 SAT_GROUP = "sat.breakdown.group"     # breakdown by province, channel, …
 SAT_SEARCH = "sat.comments.search"    # comment search text
 SAT_BY = "sat.loyalty.by"             # loyalty by satisfaction level or NPS group
+
+# Retention page (widget keys; the segment, curve, threshold keys take a suffix)
+RET_TAB = "ret.tab"                   # open tab
+RET_BY = "ret.by"                     # cohort granularity
+RET_DEFINITION = "ret.definition"     # exact / unbounded retention
+RET_VALUES = "ret.values"             # share / customers / revenue in the heatmap
+RET_SPLIT = "ret.split"               # split property (None = no split)
+RET_SEGMENT = "ret.segment"           # + split: the split value shown
+RET_CURVE_COHORTS = "ret.curves"      # + granularity: cohorts overlaid on the average curve
+RET_THRESHOLD = "ret.threshold"       # + derived days: the churn threshold in use
+RET_SANKEY_MONTH = "ret.sankey.month"  # month whose flows the Sankey shows

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.browser
 PAGES = {
     "overview": ("overview.title", "nav.overview"),
     "satisfaction": ("satisfaction.title", "nav.satisfaction"),
+    "retention": ("retention.title", "nav.retention"),
     "segments": ("segmentation.title", "nav.segments"),
     "key_accounts": ("keyacc.title", "nav.key_accounts"),
     "data": ("data.title", "nav.data"),
