@@ -137,7 +137,9 @@ def curves(shown: pd.DataFrame, table: pd.DataFrame, by: str, definition: str, s
     has_complete = shown[(shown["period"] >= 1) & shown["complete"]]["cohort"].unique()
     default = [c for c in options if c in set(has_complete)][-3:]
     picked = st.multiselect(ctx.t("retention.curves.pick"), options, default=default,
-                            key=f"{state.RET_CURVE_COHORTS}.{by}", format_func=lambda c: period_label(c, by),
+                            # keyed on the cohorts offered: other filters bring their own default choice
+                            key=f"{state.RET_CURVE_COHORTS}.{by}.{options[0]}.{options[-1]}",
+                            format_func=lambda c: period_label(c, by),
                             placeholder=ctx.t("display.choose"))
     fig = go.Figure()
     for i, cohort in enumerate(picked):
