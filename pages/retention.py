@@ -110,7 +110,9 @@ def heatmap(table: pd.DataFrame, by: str, definition: str, values: str) -> None:
         colourbar = dict(tickvals=ticks, ticktext=labels)
     periods = [str(p) for p in grid.columns]
     fig = go.Figure(go.Heatmap(
-        z=z, x=periods, y=rows, text=texts, texttemplate="%{text}", colorscale="Blues", zmin=0, zmax=zmax,
+        # many weekly periods leave no room for a number in each cell: then they show on hover only
+        z=z, x=periods, y=rows, text=texts, texttemplate="%{text}" if len(periods) <= 20 else "",
+        colorscale="Blues", zmin=0, zmax=zmax,
         colorbar=colourbar, hoverongaps=False, xgap=1, ygap=1,
         hovertemplate=ctx.t("retention.heatmap.hover") + "<extra></extra>",
     ))
@@ -124,8 +126,10 @@ def heatmap(table: pd.DataFrame, by: str, definition: str, values: str) -> None:
     if clipped.any():
         notes.append(ctx.t("retention.heatmap.note.clipped", start=format_date(f.start, ctx.lang),
                            end=format_date(f.end, ctx.lang)))
-    if values == "share" and by:
+    if values == "share":
         notes.append(ctx.t("retention.heatmap.note.scale"))
+    if len(periods) > 20:
+        notes.append(ctx.t("retention.heatmap.note.hover"))
     st.caption(" ".join(notes))
 
 
