@@ -284,7 +284,8 @@ def show_repeat() -> None:
 
 # ------------------------------------------------------------------ lifecycle
 def show_lifecycle() -> None:
-    derived = cached(lifecycle.churn_threshold, f)
+    # from the same cached gap distribution as the repeat-buying tab: computed once for both
+    derived = lifecycle.threshold_from_gaps(cached(repeat.gap_distribution, f))
     c1, c2 = st.columns([1, 3])
     # keyed on the derived value: new filters bring the new data-driven default
     days = c1.number_input(ctx.t("retention.threshold"), min_value=lifecycle.MIN_THRESHOLD,
