@@ -524,7 +524,3 @@ def commit_survey(con: duckdb.DuckDBPyConnection, plan: SurveyPlan) -> SurveyRes
         raise
     return SurveyResult(batch, plan.survey_id, plan.rows_accepted, plan.answers.num_rows, plan.matched)
 
-
-def undo_statements() -> list[str]:
-    """Statements deleting a batch's survey rows (bound ``$batch``), for ``imports.undo_batch``."""
-    return [f"DELETE FROM {table} WHERE batch_id = $batch" for table in SURVEY_TABLES]
