@@ -38,7 +38,6 @@ from crm.intake.surveys.questions import Question, answered, apply_override, cla
 from crm.store import db
 
 TABLE_NAME = "surveys"
-SURVEY_TABLES = ("survey_answers", "survey_responses", "survey_questions", "surveys")
 QUESTION_COLUMNS = ["question_id", "position", "source_column", "text", "group_text", "item_text", "kind",
                     "dimension", "measure", "scale_min", "scale_max", "reverse_scored", "options"]
 ISSUES = ("out_of_scale", "unknown_label", "duplicate_respondent", "empty_response")
