@@ -49,3 +49,14 @@ AUTH_LOGIN_PASSWORD = "crm.auth.login.password"
 AUTH_LOGOUT = "crm.auth.logout"
 REVEALED = "crm.privacy.revealed"     # customer ids whose full contact fields this session revealed
 ERASED = "crm.privacy.erased"         # customer id erased by the last run, for its confirmation message
+
+# Churn page (流失预警)
+CHURN_TAB = "churn.tab"                  # open tab: risk, model card, win-back list
+CHURN_HORIZON = "churn.horizon"          # churn horizon in days
+CHURN_SEED = "churn.seed"                # random state of the model
+WINBACK_STATUS = "churn.wb.status"       # win-back filters
+WINBACK_ACTION = "churn.wb.action"
+WINBACK_CATEGORY = "churn.wb.category"
+WINBACK_PROVINCE = "churn.wb.province"
+WINBACK_MIN_PROBABILITY = "churn.wb.min_probability"
+WINBACK_MAX_DAYS = "churn.wb.max_days"

@@ -37,8 +37,8 @@ Estimator: logistic regression (signed log1p, median imputation with missing
 indicators, standardised) or scikit-learn's HistGradientBoostingClassifier,
 whichever has the higher ROC AUC on a holdout (a stratified 25 % of the training
 customers, split by `random_state`). Above `MAX_TRAINING_ROWS` training
-customers, a random sample of that size (by `random_state`) is used; everyone
-is scored. The model card reports the holdout AUC against a recency-only
+customers, a deterministic sample of about that size (by a hash of the id and
+`random_state`) is used; everyone is scored. The model card reports the holdout AUC against a recency-only
 baseline (the AUC of ``recency_days`` itself), the top-decile lift (the churn
 rate among the 10 % with the highest predicted risk ÷ the holdout's churn
 rate), a calibration table (predicted against observed by decile), the top
@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from crm.errors import CRMInputError
-from crm.store.db import query
+from crm.store.db import query, scalar
 from crm.store.features import reference_date
 
 FEATURES = [
@@ -83,7 +83,7 @@ _FEATURES_SQL = """
 WITH days AS (
     SELECT customer_id, order_date, sum(amount) AS amount, count(*) AS orders
     FROM order_facts
-    WHERE NOT returned AND order_date <= $cutoff
+    WHERE NOT returned AND order_date <= $cutoff AND hash(customer_id, $seed) % 1000000 < $keep
     GROUP BY customer_id, order_date
 ),
 d AS (
@@ -103,8 +103,13 @@ o AS (
            count(*) FILTER (WHERE returned) AS returns,
            count(*) AS all_orders
     FROM order_facts
-    WHERE order_date <= $cutoff
+    WHERE order_date <= $cutoff AND hash(customer_id, $seed) % 1000000 < $keep
     GROUP BY customer_id
+),
+later AS (
+    SELECT DISTINCT customer_id
+    FROM order_facts
+    WHERE NOT returned AND order_date > $cutoff AND order_date <= $label_end
 ),
 t AS (
     SELECT customer_id,
@@ -163,19 +168,20 @@ SELECT d.customer_id,
        coalesce(o.returns, 0) / o.all_orders AS return_rate,
        coalesce(t.complaints, 0) AS complaints, coalesce(t.open_complaints, 0) AS open_complaints,
        t.complaint_resolution_hours,
-       s.satisfaction, s.nps
+       s.satisfaction, s.nps,
+       (later.customer_id IS NULL)::TINYINT AS churned
 FROM d
 LEFT JOIN o USING (customer_id)
+LEFT JOIN later USING (customer_id)
 LEFT JOIN t USING (customer_id)
 LEFT JOIN s USING (customer_id)
 ORDER BY d.customer_id
 """
 
-_ACTIVE_SQL = """
-SELECT DISTINCT customer_id
-FROM order_facts
-WHERE NOT returned AND order_date > $cutoff AND order_date <= $label_end
+_POPULATION_SQL = """
+SELECT count(DISTINCT customer_id) FROM order_facts WHERE NOT returned AND order_date <= $cutoff
 """
+_KEEP_ALL = 1_000_000  # `keep` of the features query that keeps every customer (hash % 10⁶ < keep)
 
 
 @dataclass(frozen=True)
@@ -187,18 +193,22 @@ class ChurnResult:
     card: dict = field(default_factory=dict)
 
 
-def churn_features(con, cutoff: dt.date) -> pd.DataFrame:
-    """`FEATURES` of every customer with a purchase on or before `cutoff`, from rows dated up to `cutoff` only."""
-    frame = query(con, _FEATURES_SQL, {"cutoff": cutoff})
+def churn_features(con, cutoff: dt.date, *, horizon_days: int = 0, share: float = 1.0,
+                   seed: int = 0) -> pd.DataFrame:
+    """`FEATURES` of every customer with a purchase on or before `cutoff`, from rows dated up to `cutoff` only,
+    by customer id.
+
+    ``churned`` is the label: 1 when the customer makes no purchase in (cutoff,
+    cutoff + horizon_days] (always 1 with the default 0 days: no window).
+    ``share`` < 1 keeps a deterministic sample of about that share of the
+    customers, chosen by a hash of their id and `seed`.
+    """
+    keep = _KEEP_ALL if share >= 1 else int(round(share * _KEEP_ALL))
+    frame = query(con, _FEATURES_SQL, {"cutoff": cutoff, "label_end": cutoff + dt.timedelta(days=horizon_days),
+                                       "seed": int(seed), "keep": keep})
     for column in FEATURES:
         frame[column] = frame[column].astype("float64")
     return frame
-
-
-def churn_labels(con, cutoff: dt.date, horizon_days: int, customers: pd.Series) -> np.ndarray:
-    """1 for each of `customers` with no purchase in (cutoff, cutoff + horizon_days], else 0."""
-    active = query(con, _ACTIVE_SQL, {"cutoff": cutoff, "label_end": cutoff + dt.timedelta(days=horizon_days)})
-    return (~customers.isin(active["customer_id"])).to_numpy().astype("int8")
 
 
 def _signed_log(x):
@@ -283,16 +293,17 @@ def score_churn(con, *, horizon_days: int = 90, as_of: dt.date | None = None, ra
     cutoff = as_of - dt.timedelta(days=horizon_days)
 
     step("churn.progress.features", 0.05)
-    train = churn_features(con, cutoff)
-    labels = churn_labels(con, cutoff, horizon_days, train["customer_id"])
-    training_customers = len(train)
-    if training_customers < MIN_TRAINING_CUSTOMERS or labels.min(initial=1) == labels.max(initial=0):
+    # A sample above max_training_rows (the materialised customer count is a quick upper bound of the population)
+    share, training_customers = 1.0, None
+    if scalar(con, "SELECT count(*) FROM customer_features") > max_training_rows:
+        training_customers = int(scalar(con, _POPULATION_SQL, {"cutoff": cutoff}))
+        share = min(1.0, max_training_rows / max(training_customers, 1))
+    train = churn_features(con, cutoff, horizon_days=horizon_days, share=share, seed=random_state)
+    labels = train["churned"].to_numpy()
+    training_customers = training_customers or len(train)
+    if len(train) < MIN_TRAINING_CUSTOMERS or labels.min(initial=1) == labels.max(initial=0):
         raise CRMInputError("churn.error.too_few", customers=training_customers, minimum=MIN_TRAINING_CUSTOMERS,
                             cutoff=cutoff.isoformat())
-    rng = np.random.default_rng(random_state)
-    if training_customers > max_training_rows:
-        keep = np.sort(rng.choice(training_customers, size=max_training_rows, replace=False))
-        train, labels = train.iloc[keep].reset_index(drop=True), labels[keep]
     used = [c for c in FEATURES if train[c].notna().any()]
     x = train[used].to_numpy()
     x_fit, x_hold, y_fit, y_hold = train_test_split(x, labels, test_size=HOLDOUT_SHARE, stratify=labels,
@@ -327,12 +338,13 @@ def score_churn(con, *, horizon_days: int = 90, as_of: dt.date | None = None, ra
                    .sort_values(["importance", "feature"], ascending=[False, True], ignore_index=True))
 
     step("churn.progress.scoring", 0.75)
-    scores = churn_features(con, as_of)
+    scores = churn_features(con, as_of).drop(columns="churned")
     probability = model.predict_proba(scores[used].to_numpy())[:, 1] if len(scores) else np.array([])
     scores.insert(1, "churn_probability", probability)
     scores.insert(2, "risk_band", np.select([probability >= HIGH_RISK, probability >= MEDIUM_RISK],
                                             ["high", "medium"], "low"))
-    scores = scores.sort_values(["churn_probability", "customer_id"], ascending=[False, True], ignore_index=True)
+    # highest risk first; rows come by customer id, so a stable sort breaks ties by id
+    scores = scores.iloc[np.argsort(-probability, kind="stable")].reset_index(drop=True)
     step("churn.progress.done", 1.0)
 
     card = {
@@ -343,7 +355,7 @@ def score_churn(con, *, horizon_days: int = 90, as_of: dt.date | None = None, ra
         "importances": importances, "features": used,
         "horizon_days": horizon_days, "as_of": as_of, "feature_cutoff": cutoff,
         "label_start": cutoff + dt.timedelta(days=1), "label_end": as_of,
-        "training_customers": training_customers, "sampled": training_customers > max_training_rows,
+        "training_customers": training_customers, "sampled": share < 1, "sample_rows": int(len(train)),
         "fit_rows": int(len(y_fit)), "holdout_rows": int(len(y_hold)),
         "training_churn_rate": float(np.mean(labels)), "scored_customers": int(len(scores)),
         "random_state": random_state,
