@@ -101,7 +101,7 @@ def show_card() -> None:
     cards = st.container(horizontal=True)
     cards.metric(ctx.t("churn.card.auc"), f"{card['auc']:.3f}", border=True, width=ui.KPI_CARD_WIDTH,
                  delta=f"{card['auc'] - card['baseline_auc']:+.3f}", help=ctx.t("churn.card.auc.help"))
-    cards.metric(ctx.t("churn.card.baseline"), f"{card['baseline_auc']:.3f}", border=True, width=ui.KPI_CARD_WIDTH,
+    cards.metric(ctx.t("churn.card.baseline"), f"{card['baseline_auc']:.3f}", border=True, width="content",
                  help=ctx.t("churn.card.baseline.help"))
     cards.metric(ctx.t("churn.card.lift"), f"{card['top_decile_lift']:.2f}×", border=True, width=ui.KPI_CARD_WIDTH,
                  help=ctx.t("churn.card.lift.help"))
@@ -196,7 +196,9 @@ def show_winback() -> None:
     if chosen.empty:
         ui.empty_state(ctx, "churn.wb.empty")
         return
-    columns = {c: ctx.t(f"winback.col.{c}") for c in winback.COLUMNS}
+    if listing.value_source != "clv":
+        chosen = chosen.drop(columns=list(winback.VALUE_COLUMNS))
+    columns = {c: ctx.t(f"winback.col.{c}") for c in chosen.columns}
     shown = chosen.assign(
         status=chosen["status"].map(lambda s: ctx.t(f"winback.status.{s}")),
         action=chosen["action"].map(lambda a: ctx.t(f"winback.action.{a}")),
@@ -204,7 +206,7 @@ def show_winback() -> None:
         province=label_series(chosen["province"], "provinces", ctx.lang),
         customer_type=label_series(chosen["customer_type"], "customer_types", ctx.lang),
     ).rename(columns=columns)
-    kinds = {columns[c]: k for c, k in winback.KINDS.items()}
+    kinds = {columns[c]: k for c, k in winback.KINDS.items() if c in columns}
     contact = {columns[c]: k for c, k in winback.CONTACT.items()}
     if len(shown) > ui.MAX_ROWS_SHOWN:
         st.caption(ctx.t("common.rows_shown", shown=f"{ui.MAX_ROWS_SHOWN:,}", total=f"{len(shown):,}"))

@@ -49,7 +49,7 @@ def cmd_churn(args) -> int:
     path = write_table(table, args.out, kinds={"churn_probability": "percent", "monetary": "money",
                                                "satisfaction": "percent"})
     card = result.card
-    print(t("churn.cli.written", lang, rows=len(table), file=str(path), as_of=card["as_of"],
+    print(t("churn.cli.written", lang, rows=f"{len(table):,}", file=str(path), as_of=card["as_of"],
             horizon=card["horizon_days"]))
     print(t("churn.cli.auc", lang, auc=f"{card['auc']:.3f}", baseline=f"{card['baseline_auc']:.3f}",
             estimator=t(f"churn.estimator.{card['estimator']}", lang), lift=f"{card['top_decile_lift']:.2f}",
@@ -64,14 +64,15 @@ def cmd_win_back(args) -> int:
     from crm.cli import _lang
     from crm.export import write_table
     from crm.i18n import t
-    from crm.retention.winback import KINDS, win_back_list
+    from crm.retention.winback import CONTACT, KINDS, win_back_list
     from crm.store import access
 
     lang = _lang()
     with access.reading(args.db) as con:
         result = win_back_list(con, horizon_days=args.horizon_days, as_of=args.as_of, random_state=args.seed,
                                at_risk_threshold=args.min_probability, max_days_since=args.max_days_since or None)
-    path = write_table(result.table, args.out, kinds=KINDS)
-    print(t("winback.cli.written", lang, rows=len(result.table), file=str(path),
+    table = result.table.drop(columns=list(CONTACT))  # contact fields leave only through the app, by role
+    path = write_table(table, args.out, kinds=KINDS)
+    print(t("winback.cli.written", lang, rows=f"{len(table):,}", file=str(path),
             source=t(f"winback.value_source.{result.value_source}", lang)))
     return 0

@@ -52,9 +52,10 @@ MIN_P_ALIVE = 0.05
 LOW_SATISFACTION = 0.5
 DETRACTOR_NPS = 6
 
-COLUMNS = ["customer_id", "name", "province", "customer_type", "phone", "email", "status", "churn_probability",
-           "at_stake", "value_if_kept", "past_value", "orders", "p_alive", "clv", "last_order_date", "days_since",
-           "last_category", "last_complaint_date", "open_complaints", "satisfaction", "nps", "action"]
+COLUMNS = ["customer_id", "name", "status", "action", "churn_probability", "at_stake", "value_if_kept", "past_value",
+           "days_since", "last_order_date", "last_category", "last_complaint_date", "open_complaints", "satisfaction",
+           "nps", "orders", "p_alive", "clv", "province", "customer_type", "phone", "email"]
+VALUE_COLUMNS = ("p_alive", "clv")  # empty without the lifetime-value model
 KINDS = {"churn_probability": "percent", "at_stake": "money", "value_if_kept": "money", "past_value": "money",
          "clv": "money", "p_alive": "percent", "satisfaction": "percent", "last_order_date": "date",
          "last_complaint_date": "date", "nps": "decimal"}
