@@ -266,6 +266,22 @@ def top_decile_lift(y: np.ndarray, p: np.ndarray) -> float:
 
 def score_churn(con, *, horizon_days: int = 90, as_of: dt.date | None = None, random_state: int = 0,
                 max_training_rows: int = MAX_TRAINING_ROWS, progress=None) -> "ChurnResult":
+    """Train the churn model honestly on time and score every customer (see `_score_churn`).
+
+    scikit-learn runs on one OpenMP thread: on a shared machine, parallel regions
+    waiting for busy cores made fitting and the many small predictions of the
+    permutation importance tens of times slower (DuckDB keeps its own threads).
+    """
+    import sklearn.ensemble  # noqa: F401 - loads scikit-learn's OpenMP runtime, which the limit applies to
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return _score_churn(con, horizon_days=horizon_days, as_of=as_of, random_state=random_state,
+                            max_training_rows=max_training_rows, progress=progress)
+
+
+def _score_churn(con, *, horizon_days: int, as_of: dt.date | None, random_state: int,
+                 max_training_rows: int, progress) -> "ChurnResult":
     """Train the churn model honestly on time and score every customer (see the module docstring).
 
     `as_of` defaults to the data's reference date (the latest order date).
