@@ -80,8 +80,8 @@ IMPORTANCE_ROWS = 5_000   # holdout rows the permutation importance shuffles (a 
 IMPORTANCE_REPEATS = 3
 
 _FEATURES_SQL = """
-WITH days AS (
-    SELECT customer_id, order_date, sum(amount) AS amount, count(*) AS orders
+WITH days AS (  -- money summed as DECIMAL: exact, so the same in any thread order (doubles are not)
+    SELECT customer_id, order_date, sum(amount::DECIMAL(18, 2)) AS amount, count(*) AS orders
     FROM order_facts
     WHERE NOT returned AND order_date <= $cutoff AND hash(customer_id, $seed) % 1000000 < $keep
     GROUP BY customer_id, order_date
@@ -117,8 +117,8 @@ t AS (
            count(*) FILTER (WHERE resolved_at::DATE > $cutoff
                             OR (resolved_at IS NULL AND coalesce(status, 'open') NOT IN ('resolved', 'closed')))
                AS open_complaints,
-           avg(date_diff('minute', opened_at, resolved_at) / 60.0)
-               FILTER (WHERE resolved_at::DATE <= $cutoff) AS complaint_resolution_hours
+           avg(date_diff('minute', opened_at, resolved_at))  -- of integers: exact in any thread order
+               FILTER (WHERE resolved_at::DATE <= $cutoff) / 60.0 AS complaint_resolution_hours
     FROM tickets
     WHERE type = 'complaint' AND customer_id IS NOT NULL AND opened_at::DATE <= $cutoff
     GROUP BY customer_id
@@ -136,10 +136,10 @@ answers AS (
 ),
 responses AS (
     SELECT customer_id, response_id, any_value(submitted_at) AS submitted_at,
-           coalesce(avg(share) FILTER (WHERE kind = 'rating' AND dimension = 'overall'),
-                    avg(share) FILTER (WHERE kind = 'rating'
-                                       AND coalesce(measure, 'perceived') IN ('perceived', 'overall')))
-               AS satisfaction,
+           round(coalesce(avg(share) FILTER (WHERE kind = 'rating' AND dimension = 'overall'),
+                          avg(share) FILTER (WHERE kind = 'rating'
+                                             AND coalesce(measure, 'perceived') IN ('perceived', 'overall'))), 9)
+               AS satisfaction,  -- rounded: a mean of doubles may differ in its last bits between runs
            avg(value_num) FILTER (WHERE kind = 'nps') AS nps
     FROM answers
     GROUP BY customer_id, response_id
