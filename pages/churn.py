@@ -9,6 +9,7 @@ from crm.errors import CRMInputError
 from crm.formatting import format_date, format_money, format_number, format_percent
 from crm.retention import churn, winback
 from ui import access, guard, state
+from ui import retention as retention_ui
 from ui import components as ui
 from ui.cache import shared
 from ui.labels import label_series, value_label
@@ -75,8 +76,9 @@ def show_risk() -> None:
 
     st.subheader(ctx.t("churn.top"))
     st.caption(ctx.t("churn.top.note", days=horizon))
-    details = shared(winback.customer_details, f.as_of)
-    top = recent.head(200).merge(details[["customer_id", "name", "province", "last_order_date", "last_category"]],
+    top = recent.head(200)
+    details = shared(winback.customer_details, f.as_of, tuple(top["customer_id"]))
+    top = top.merge(details[["customer_id", "name", "province", "last_order_date", "last_category"]],
                                  on="customer_id", how="left")
     columns = {"customer_id": ctx.t("churn.col.customer_id"), "name": ctx.t("churn.col.name"),
                "churn_probability": ctx.t("churn.col.churn_probability"), "risk_band": ctx.t("churn.col.risk_band"),
@@ -159,9 +161,7 @@ def show_card() -> None:
 # ------------------------------------------------------------------ win-back list
 def show_winback() -> None:
     with st.spinner(ctx.t("churn.wb.running")):
-        details = shared(winback.customer_details, f.as_of)
-        values = shared(winback.customer_values, f.as_of)
-        listing = winback.rank_win_back(scores, details, values, horizon_days=horizon)
+        listing = retention_ui.win_back(horizon, f.as_of, seed)
     table = listing.table
     st.caption(ctx.t("churn.wb.note", days=horizon, max_days=winback.MAX_DAYS_SINCE,
                      threshold=format_percent(winback.AT_RISK_THRESHOLD)))

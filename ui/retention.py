@@ -11,7 +11,7 @@ from crm.formatting import format_money, format_number, format_percent
 from crm.retention import churn, winback
 from crm.value import customer360
 from ui import guard
-from ui.cache import shared
+from ui.cache import data_version, db_path, shared
 from ui.shell import PageContext
 
 
@@ -42,3 +42,17 @@ def customer_retention(ctx: PageContext, customer_id: str, as_of: dt.date) -> No
                  width="content", help=ctx.t("c360.retention.clv.help"))
     if values is None:
         st.caption(ctx.t("c360.retention.no_clv"))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _ranked(path: str, version: int, horizon_days: int, as_of: dt.date, seed: int) -> winback.WinBack:
+    result = shared(churn.score_churn, horizon_days=horizon_days, as_of=as_of, random_state=seed)
+    details = shared(winback.customer_details, as_of)
+    values = shared(winback.customer_values, as_of)
+    return winback.rank_win_back(result.scores, details, values, horizon_days=horizon_days)
+
+
+def win_back(horizon_days: int, as_of: dt.date, seed: int) -> winback.WinBack:
+    """The ranked win-back list for the churn page's settings, kept per data version (every session shares it;
+    do not modify). Filters then only select rows of it."""
+    return _ranked(db_path(), data_version(), horizon_days, as_of, seed)

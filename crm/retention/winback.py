@@ -66,7 +66,7 @@ WITH last_order AS (
     SELECT customer_id, max(order_date) AS last_order_date,
            arg_max(category, (order_date, order_id)) AS last_category
     FROM order_facts
-    WHERE NOT returned AND order_date <= $as_of
+    WHERE NOT returned AND order_date <= $as_of AND ($everyone OR customer_id IN (SELECT customer_id FROM wanted))
     GROUP BY customer_id
 ),
 complaint AS (
@@ -92,9 +92,11 @@ class WinBack:
     value_source: str
 
 
-def customer_details(con, as_of: dt.date) -> pd.DataFrame:
-    """Per buyer: name, province, type, contacts, last purchase date and its category, last complaint date."""
-    return query(con, _DETAILS_SQL, {"as_of": as_of})
+def customer_details(con, as_of: dt.date, customer_ids: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Per buyer (all, or those in `customer_ids`): name, province, type, contacts, last purchase date and its
+    category, last complaint date."""
+    wanted = pd.DataFrame({"customer_id": pd.Series(list(customer_ids or ()), dtype="string")})
+    return query(con, _DETAILS_SQL, {"as_of": as_of, "everyone": customer_ids is None}, frames={"wanted": wanted})
 
 
 def customer_values(con, as_of: dt.date) -> pd.DataFrame | None:

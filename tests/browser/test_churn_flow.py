@@ -22,6 +22,7 @@ def wait_idle(page):
 def test_win_back_list_opens_and_downloads(server, page, lang):
     page.goto(f"{server}/churn?lang={lang}")
     expect(page.get_by_role("heading", name=t("churn.title", lang))).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(t("churn.metric.scored", lang), exact=True)).to_be_visible(timeout=120_000)
     wait_idle(page)
     page.screenshot(path=str(ARTIFACTS / f"churn_risk_{lang}.png"), full_page=True)
     page.get_by_role("tab", name=t("churn.tab.card", lang)).click()
