@@ -25,7 +25,10 @@ who = guard.run_safely(lambda: access.session(lang), "session")
 
 # section -> (file, title key, icon, url path); the Audit page only for roles that may read the log
 SECTIONS = {
-    "nav.section.dashboards": [("pages/overview.py", "nav.overview", ":material/dashboard:", "overview")],
+    "nav.section.dashboards": [
+        ("pages/overview.py", "nav.overview", ":material/dashboard:", "overview"),
+        ("pages/retention.py", "nav.retention", ":material/event_repeat:", "retention"),
+    ],
     "nav.section.customers": [
         ("pages/segments.py", "nav.segments", ":material/donut_large:", "segments"),
         ("pages/key_accounts.py", "nav.key_accounts", ":material/workspace_premium:", "key_accounts"),

@@ -25,7 +25,7 @@ from pathlib import Path
 from crm import incidents
 from crm.store import access, db
 from crm.errors import CRMInputError, DatabaseBusy, describe_holder
-from crm.i18n import normalise_language, t
+from crm.i18n import normalise_language, render, t
 from crm.intake.fileformats import DECIMAL_MARKS, ENCODINGS
 
 
@@ -43,8 +43,9 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value}") from exc
 
 
-def _progress(message: str, fraction: float) -> None:
-    print(f"[{fraction:5.0%}] {message}", file=sys.stderr, flush=True)
+def _progress(message, fraction: float) -> None:
+    """A step of long work on stderr, in the command's language."""
+    print(f"[{fraction:5.0%}] {render(message, _lang())}", file=sys.stderr, flush=True)
 
 
 def _actor() -> tuple[str, str]:

@@ -56,3 +56,25 @@ def t(key: str, lang: str, **values: object) -> str:
 
 def has_key(key: str, lang: str) -> bool:
     return key in catalog(normalise_language(lang))
+
+
+class Message:
+    """A message decided in `crm/` and shown later in the reader's language (e.g. a progress step).
+
+    `render(lang)` translates it; `str()` gives English, for logs.
+    """
+
+    def __init__(self, key: str, **values: object):
+        self.key = key
+        self.values = values
+
+    def render(self, lang: str) -> str:
+        return t(self.key, lang, **self.values)
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+
+def render(message: "Message | str", lang: str) -> str:
+    """A `Message` in `lang`; plain text as it is."""
+    return message.render(lang) if isinstance(message, Message) else str(message)

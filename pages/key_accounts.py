@@ -108,13 +108,18 @@ config = {
                                                         max_value=float(table["revenue"].max() or 1)),
 }
 
-tab_list, tab_alerts, tab_360 = st.tabs([ctx.t("keyacc.tab.list"), ctx.t("keyacc.tab.alerts"), ctx.t("keyacc.tab.360")])
 
-with tab_list:
+def shown_columns() -> list[str]:
+    """The optional columns the user chose on the list tab (its default until then)."""
+    return st.session_state.get(state.KA_COLUMNS, DEFAULT_SHOWN)
+
+
+def show_list() -> None:
+    """The ranked list; a picked row becomes the 360 view's customer."""
     st.caption(ctx.t("keyacc.note.list", as_of=format_date(f.as_of, ctx.lang)))
     search_col, picker_col = st.columns([1, 2])
     search = search_col.text_input(ctx.t("keyacc.search"), key="ka.search",
-                                   placeholder=ctx.t("keyacc.search.placeholder"))
+                                   placeholder=ctx.t("privacy.search.placeholder"))  # the list searches id and name only
     optional = picker_col.multiselect(ctx.t("keyacc.columns"), OPTIONAL, default=DEFAULT_SHOWN, key=state.KA_COLUMNS,
                                       format_func=lambda c: columns[c], help=ctx.t("keyacc.columns.help"),
                                       placeholder=ctx.t("keyacc.columns"))
@@ -134,7 +139,8 @@ with tab_list:
         st.session_state[state.KA_PICKED] = picked["customer_id"]
         st.caption(ctx.t("keyacc.picked", customer=escape_markdown(f"{picked['name'] or ''} · {picked['customer_id']}")))
 
-with tab_alerts:
+def show_alerts() -> None:
+    """Key accounts whose revenue fell or who stopped buying."""
     st.caption(ctx.t("keyacc.note.list", as_of=format_date(f.as_of, ctx.lang)))
     c1, c2 = st.columns(2)
     drop = c1.slider(ctx.t("keyacc.alerts.drop"), min_value=5, max_value=95, value=30, step=5, key=state.KA_DROP,
@@ -150,11 +156,12 @@ with tab_alerts:
         ui.dataframe(privacy.for_display(shown_alerts, contact, access.current().role), kinds=kinds,
                      column_config=config, key="ka.alerts.table",
                      column_order=[columns[c] for c in ALWAYS + ["reason"]
-                                   + [c for c in OPTIONAL if c in optional and c != "reason"]])
+                                   + [c for c in OPTIONAL if c in shown_columns() and c != "reason"]])
         ui.download_buttons(ctx, shown_alerts, "key_account_alerts", key="ka.alerts.download", kinds=kinds,
                             title=ctx.t("keyacc.tab.alerts"), contact=contact)
 
-with tab_360:
+def show_360() -> None:
+    """One customer's 360° view."""
     query_text = st.text_input(ctx.t("keyacc.360.search"), key="ka.360.search",
                                placeholder=ctx.t("keyacc.search.placeholder" if access.can("contact.search")
                                                  else "privacy.search.placeholder"))
@@ -245,3 +252,12 @@ with tab_360:
                 answers = answers[["submitted_at", "survey_title", "question", "value_num", "value_text"]]
                 ui.dataframe(answers.rename(columns=lambda c: ctx.t(f"keyacc.360.col.{c}")), key="ka.360.surveys")
             contact_ui.erase_panel(ctx, customer_id)
+
+
+# Only the open tab is computed and drawn (the others cost nothing on a rerun).
+TABS = {"list": show_list, "alerts": show_alerts, "360": show_360}
+tabs = st.tabs([ctx.t(f"keyacc.tab.{name}") for name in TABS], key=state.KA_TAB, on_change="rerun")
+for tab, show in zip(tabs, TABS.values()):
+    if tab.open:
+        with tab:
+            show()

@@ -49,3 +49,13 @@ def connect_beside_app(path):
 
     access.release_idle()
     return db.connect(path)
+
+
+@pytest.fixture
+def retention_shop():
+    """Cohorts, repeat purchases and lifecycle stages worked out by hand (tests/fixtures/retention_shop.py)."""
+    from tests.fixtures.retention_shop import connect_retention_shop
+
+    con = connect_retention_shop()
+    yield con
+    con.close()

@@ -271,6 +271,9 @@ COLOURS: dict[str, dict[str, str]] = {
                  "general_retention": "#93c5fd", "general_winback": "#fca5a5"},
     "tiers": {"normal": "#94a3b8", "silver": "#64748b", "gold": "#eab308", "diamond": "#0ea5e9"},
     "abc": {"A": "#15803d", "B": "#eab308", "C": "#94a3b8"},
+    "stages": {"new": "#0ea5e9", "active": "#16a34a", "returning": "#a855f7", "dormant": "#f59e0b",
+               "churned": "#94a3b8", "none": "#e2e8f0"},
+    "first_order_bands": {"lt100": "#99f6e4", "100_300": "#2dd4bf", "300_1000": "#0d9488", "ge1000": "#134e4a"},
     # provinces: in the order of their labels in the catalog, one colour each
     "provinces": {key.rsplit(".", 1)[1]: _SPARE[i % len(_SPARE)]
                   for i, key in enumerate(sorted(k for k in catalog("zh") if k.startswith("value.provinces.")))},

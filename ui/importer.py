@@ -11,6 +11,7 @@ import streamlit as st
 from crm.intake import demo, fileformats, imports
 from crm.store import db
 from crm.errors import CRMInputError
+from crm.i18n import render
 from crm.formatting import escape_markdown, format_number, format_percent
 from ui import access, backups
 from ui import components as ui
@@ -286,7 +287,8 @@ def demo_builder(ctx: PageContext) -> None:
         try:
             with guard.write_notice(ctx.lang) as on_wait, write_cursor(action="demo", on_wait=on_wait) as cur:
                 summary = demo.build_demo(cur, customers=int(customers), seed=int(seed),
-                                          progress=lambda message, fraction: bar.progress(min(fraction, 1.0), text=message))
+                                          progress=lambda message, fraction: bar.progress(min(fraction, 1.0),
+                                                                                     text=render(message, ctx.lang)))
         except CRMInputError as exc:
             bar.empty()
             st.error(guard.error_text(exc, ctx.lang), icon=":material/error:")

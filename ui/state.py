@@ -39,6 +39,7 @@ DIMENSION_KEYS = {
 KA_PICKED = "ka.360.picked"           # customer picked in the table for the 360° view
 KA_DROP = "ka.drop"                   # alert: revenue fell by more than (%)
 KA_INACTIVE = "ka.inactive"           # alert: no order for at least (days)
+KA_TAB = "ka.tab"                     # the open key-accounts tab (only it is drawn)
 KA_COLUMNS = "ka.columns"             # optional key-account columns the user chose to show
 
 # Access (login, roles)
@@ -49,6 +50,17 @@ AUTH_LOGIN_PASSWORD = "crm.auth.login.password"
 AUTH_LOGOUT = "crm.auth.logout"
 REVEALED = "crm.privacy.revealed"     # customer ids whose full contact fields this session revealed
 ERASED = "crm.privacy.erased"         # customer id erased by the last run, for its confirmation message
+
+# Retention page (widget keys; the segment, curve, threshold keys take a suffix)
+RET_TAB = "ret.tab"                   # open tab
+RET_BY = "ret.by"                     # cohort granularity
+RET_DEFINITION = "ret.definition"     # exact / unbounded retention
+RET_VALUES = "ret.values"             # share / customers / revenue in the heatmap
+RET_SPLIT = "ret.split"               # split property (None = no split)
+RET_SEGMENT = "ret.segment"           # + split: the split value shown
+RET_CURVE_COHORTS = "ret.curves"      # + granularity: cohorts overlaid on the average curve
+RET_THRESHOLD = "ret.threshold"       # + derived days: the churn threshold in use
+RET_SANKEY_MONTH = "ret.sankey.month"  # month whose flows the Sankey shows
 
 # Churn page (流失预警)
 CHURN_TAB = "churn.tab"                  # open tab: risk, model card, win-back list

@@ -99,6 +99,7 @@ import pyarrow as pa
 
 from crm.store import db, features
 from crm.errors import CRMInputError
+from crm.i18n import Message
 
 DEFAULT_END_DATE = dt.date(2026, 11, 15)
 CHUNK_CUSTOMERS = 100_000
@@ -106,7 +107,7 @@ MAX_YEARS = 10
 DEMO_BATCH_ID = 0
 SURVEY_ID = "SAT-DEMO"
 
-Progress = Callable[[str, float], None]
+Progress = Callable[[Message, float], None]  # a step to show in the reader's language, fraction done
 
 # --------------------------------------------------------------------------
 # Vocabulary and weights
@@ -270,7 +271,7 @@ def build_demo(
     end = _validate_end_date(end_date)
     report = progress or (lambda message, fraction: None)
 
-    report("Preparing calendar", 0.0)
+    report(Message("demo.progress.calendar"), 0.0)
     cal = _Calendar(end, years)
     # Independent streams: (0,) for the customer base, (1, k) for chunk k, so a
     # chunk's draws do not depend on how many chunks there are.
@@ -288,10 +289,11 @@ def build_demo(
         n_chunks = -(-n_customers // CHUNK_CUSTOMERS)
         for k in range(n_chunks):
             lo, hi = k * CHUNK_CUSTOMERS, min(n_customers, (k + 1) * CHUNK_CUSTOMERS)
-            report(f"Generating customers {lo + 1:,}–{hi:,} of {n_customers:,}", 0.02 + 0.6 * k / n_chunks)
+            report(Message("demo.progress.customers", first=f"{lo + 1:,}", last=f"{hi:,}", total=f"{n_customers:,}"),
+                   0.02 + 0.6 * k / n_chunks)
             rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, k)))
             _build_chunk(con, rng, cal, lo, signup_days[lo:hi], company[lo:hi], n_customers, counters)
-        report("Building customer features", 0.65)
+        report(Message("demo.progress.features"), 0.65)
         _insert_batch_row(con, seed, n_customers, counters)
         features.materialise(con)
         db.bump_data_version(con)
@@ -311,7 +313,7 @@ def build_demo(
         "last_order_date": last,
         "seconds": round(time.perf_counter() - started, 1),
     }
-    report("Done", 1.0)
+    report(Message("demo.progress.done"), 1.0)
     return summary
 
 

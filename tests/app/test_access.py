@@ -99,9 +99,21 @@ def test_wrong_password_is_refused_and_recorded(users_db, lang, monkeypatch):
     assert len(events(users_db, "login_failed")) == failures + 1
 
 
+def open_360(at, lang):
+    """Open the key-accounts 360 tab (only the open tab is drawn)."""
+    at.session_state["ka.tab"] = t("keyacc.tab.360", lang)
+    at.run()
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_viewer_sees_masked_contacts_and_cannot_export_them(users_db, lang, monkeypatch):
     at = open_as(users_db, lang, "vic", monkeypatch, page="pages/key_accounts.py")
+    table = next(d.value for d in at.dataframe if t("keyacc.col.phone", lang) in d.value.columns)
+    assert table[t("keyacc.col.phone", lang)].str.contains(r"\*\*\*\*", regex=True).all()
+    notes = [c.value for c in at.caption]
+    assert t("access.export.without_contact", lang) in notes
+    assert t("access.export.with_contact", lang) not in notes
+    open_360(at, lang)
     customer_id = at.selectbox(key="ka.360.customer").value
     phone, email = customer_contact(users_db, customer_id)
     masked = privacy.mask_value(phone, "phone")
@@ -109,11 +121,6 @@ def test_viewer_sees_masked_contacts_and_cannot_export_them(users_db, lang, monk
     shown = [x.value for x in at.text]
     assert any(masked in v for v in shown) and not any(phone in v for v in shown)
     assert not [b for b in at.button if b.key == "ka.360.reveal"]  # no reveal for viewers
-    table = next(d.value for d in at.dataframe if t("keyacc.col.phone", lang) in d.value.columns)
-    assert table[t("keyacc.col.phone", lang)].str.contains(r"\*\*\*\*", regex=True).all()
-    notes = [c.value for c in at.caption]
-    assert t("access.export.without_contact", lang) in notes
-    assert t("access.export.with_contact", lang) not in notes
     assert not [e for e in at.expander if e.label == t("privacy.erase.title", lang)]  # no erasure
 
 
@@ -121,6 +128,7 @@ def test_viewer_sees_masked_contacts_and_cannot_export_them(users_db, lang, monk
 def test_analyst_may_export_contacts_and_reveals_are_recorded(users_db, lang, monkeypatch):
     at = open_as(users_db, lang, "ana", monkeypatch, page="pages/key_accounts.py")
     assert t("access.export.with_contact", lang) in [c.value for c in at.caption]
+    open_360(at, lang)
     customer_id = at.selectbox(key="ka.360.customer").value
     phone, _ = customer_contact(users_db, customer_id)
     assert not any(phone in x.value for x in at.text)  # masked until revealed
@@ -149,6 +157,7 @@ def test_admin_sees_data_actions_audit_and_erasure(users_db, lang, monkeypatch):
     shown = next(d.value for d in at.dataframe)
     assert t("audit.action.login", lang) in set(shown[t("audit.col.action", lang)])
     at.switch_page("pages/key_accounts.py").run()
+    open_360(at, lang)
     assert [e for e in at.expander if e.label == t("privacy.erase.title", lang)]
 
 
@@ -185,6 +194,7 @@ def test_admin_erases_a_customer_from_the_360(own_db, lang, monkeypatch):
     revenue = db.scalar(con, "SELECT sum(revenue) FROM customer_features")
     con.close()
     at = open_as(own_db, lang, "root", monkeypatch, page="pages/key_accounts.py")
+    open_360(at, lang)
     customer_id = at.selectbox(key="ka.360.customer").value
     assert at.button(key="ka.360.erase.button").disabled
     at.text_input(key="ka.360.erase.typed").input(customer_id).run()

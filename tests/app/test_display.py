@@ -199,6 +199,7 @@ def test_data_quality_shows_field_names_and_plain_dates(open_app, lang):
 
 def test_customer_360_city_in_english(open_app):
     at = open_app("en", page="pages/key_accounts.py")
+    at.session_state["ka.tab"] = t("keyacc.tab.360", "en")
     at.session_state["ka.360.search"] = "C"
     at.run()
     lines = " ".join(m.value for m in at.markdown)

@@ -30,8 +30,10 @@ def listing(at, lang="en"):
     return ranked_tables(at, lang)[0]
 
 
-def alert_tables(at, lang="en"):
-    return ranked_tables(at, lang)[1:]
+def open_tab(at, name: str, lang: str):
+    """Open a key-accounts tab (only the open tab is drawn)."""
+    at.session_state["ka.tab"] = t(f"keyacc.tab.{name}", lang)
+    return at.run()
 
 
 def metric(at, key, lang):
@@ -60,6 +62,7 @@ def test_top_share_selection_matches_crm(open_app, demo_db, lang):
 def test_customer_360(open_app, lang):
     at = open_app(lang, page="pages/key_accounts.py")
     first = listing(at, lang)[t("keyacc.col.customer_id", lang)].iloc[0]
+    open_tab(at, "360", lang)
     at.selectbox(key="ka.360.customer").set_value(first).run()
     assert any(first in s.value for s in at.subheader)
     lifetime_orders = t("scope.lifetime", lang, label=t("keyacc.col.orders", lang))
@@ -72,6 +75,7 @@ def test_customer_360_shows_all_time_and_this_period(open_app, demo_db, lang):
     at = open_app(lang, page="pages/key_accounts.py")
     row = listing(at, lang).iloc[0]
     customer = row[t("keyacc.col.customer_id", lang)]
+    open_tab(at, "360", lang)
     at.selectbox(key="ka.360.customer").set_value(customer).run()
     shown = {m.label: m.value for m in at.metric}
     con = connect_beside_app(demo_db)
@@ -129,6 +133,7 @@ def test_customer_360_tickets_are_translated(open_app, demo_db, lang):
     with access.reading(demo_db) as con:  # as the app reads
         with_tickets = set(db.query(con, "SELECT DISTINCT customer_id FROM tickets")["customer_id"])
     customer = next(c for c in listed if c in with_tickets)
+    open_tab(at, "360", lang)
     at.selectbox(key="ka.360.customer").set_value(customer).run()
     tickets = next(d.value for d in at.dataframe if t("keyacc.360.col.ticket_id", lang) in d.value.columns)
     types = set(tickets[t("keyacc.360.col.type", lang)])
@@ -141,9 +146,12 @@ def test_search_and_alerts(open_app):
     target = listing(at)["Customer ID"].iloc[3]
     at.text_input(key="ka.search").input(target).run()
     assert listing(at)["Customer ID"].tolist() == [target]
+    open_tab(at, "alerts", "en")
+    assert not any(w.key == "ka.search" for w in at.text_input)  # the list tab is not drawn while closed
     at.number_input(key="ka.inactive").set_value(1).run()  # accounts without an order on the as-of day
-    alerts = alert_tables(at)
+    alerts = ranked_tables(at, "en")  # only the open tab is drawn: the alerts table is the one ranked table
     assert alerts and len(alerts[0]) >= 1
+    assert t("keyacc.col.reason", "en") in alerts[0].columns
 
 
 def test_invalid_thresholds_explain(open_app):

@@ -33,7 +33,8 @@ CLIPPED_JS = """
 }
 """
 
-TITLES = {"overview": "overview.title", "seg": "segmentation.title", "ka": "keyacc.title", "data": "data.title"}
+TITLES = {"overview": "overview.title", "seg": "segmentation.title", "ka": "keyacc.title", "data": "data.title",
+          "ret": "retention.title", "churn": "churn.title"}
 
 
 def settle(page) -> None:
@@ -58,15 +59,22 @@ def test_no_clipped_text(server, browser, width, lang):
     page.set_default_timeout(60_000)
     seen = {}
     try:
-        for name, path in (("overview", ""), ("seg", "segments"), ("ka", "key_accounts"), ("data", "data")):
+        for name, path in (("overview", ""), ("seg", "segments"), ("ka", "key_accounts"), ("data", "data"),
+                           ("ret", "retention"), ("churn", "churn")):
             page.goto(f"{server}/{path}?lang={lang}")
             expect(page.get_by_role("heading", name=t(TITLES[name], lang), exact=True)).to_be_visible(timeout=60_000)
             if name == "ka":
                 page.get_by_role("tab", name=t("keyacc.tab.360", lang)).click()
                 expect(page.get_by_test_id("stMetricValue").filter(visible=True)).to_have_count(
-                    8 + 4, timeout=60_000)  # 4 selection metrics, then 2 rows of 4 figures
+                    8 + 4 + 4, timeout=120_000)  # 4 selection metrics, 2 rows of 4 figures, churn risk and CLV
             if name == "data":
                 page.get_by_role("tab", name=t("data.tab.quality", lang)).click()
+            if name == "ret":  # the repeat-buying cards
+                page.get_by_role("tab", name=t("retention.tab.repeat", lang)).click()
+                expect(page.get_by_test_id("stMetricValue").filter(visible=True)).to_have_count(4, timeout=60_000)
+            if name == "churn":  # the model card's figures
+                page.get_by_role("tab", name=t("churn.tab.card", lang)).click()
+                expect(page.get_by_test_id("stMetricValue").filter(visible=True)).to_have_count(4, timeout=120_000)
             watched = page.locator(WATCHED).filter(visible=True)
             expect(watched.first).to_be_visible(timeout=60_000)
             settle(page)
@@ -74,6 +82,8 @@ def test_no_clipped_text(server, browser, width, lang):
             assert clipped(page) == [], f"{name} at {width}px in {lang}"
             page.screenshot(path=str(ARTIFACTS / f"clip_{name}_{lang}_{width}.png"), full_page=True)
         assert seen["overview"] >= 9 and seen["ka"] >= 8 and seen["seg"] >= 2 and seen["data"] >= 5, seen
+        assert seen["ret"] >= 4, seen  # the four repeat-buying cards
+        assert seen["churn"] >= 4, seen  # the model card's four figures
     finally:
         context.close()
 

@@ -9,9 +9,11 @@ respondents (satisfaction → repurchase, satisfaction → complaints) use a
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
+from crm.i18n import render
 from crm.intake import demo
 from crm.store import db
 from crm.errors import CRMInputError
@@ -81,7 +83,11 @@ def test_progress_is_reported_in_order(built):
     assert len(calls) >= 3
     assert fractions == sorted(fractions)
     assert fractions[0] == 0.0 and fractions[-1] == 1.0
-    assert all(isinstance(m, str) and m for m, _ in calls)
+    # each step reads in both languages, the Chinese one without English words left in it
+    zh = [render(m, "zh") for m, _ in calls]
+    assert all(render(m, "en") for m, _ in calls)
+    assert zh[0] == "正在准备日历" and zh[-1] == "完成"
+    assert not any(re.search(r"[A-Za-z]", step) for step in zh)
 
 
 def test_same_seed_gives_identical_tables_and_another_seed_does_not():
