@@ -140,6 +140,10 @@ def _warn_unused_values(plan, pairs: list[str]) -> None:
 def cmd_import(args: argparse.Namespace) -> int:
     from crm.intake import imports
 
+    if args.kind == "survey":
+        from crm.intake.surveys import commands
+
+        return commands.import_survey(args)
     path = Path(args.file)
     if path.is_dir():
         raise CRMInputError("imports.error.is_directory", file=str(path))
@@ -375,15 +379,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", type=_date, default=None, help="last order date (default: fixed demo date)")
     p.add_argument("--force", action="store_true", help="replace imported data without the typed confirmation")
 
-    p = add("import", cmd_import, "import customers, orders or tickets from CSV, XLSX or Parquet")
-    p.add_argument("kind", choices=["customers", "orders", "tickets"])
+    p = add("import", cmd_import, "import customers, orders, tickets or survey responses from CSV, XLSX or Parquet")
+    p.add_argument("kind", choices=["customers", "orders", "tickets", "survey"])
     p.add_argument("file")
-    p.add_argument("--map", action="append", metavar="SOURCE=TARGET", help="column mapping, repeatable")
+    p.add_argument("--map", action="append", metavar="SOURCE=TARGET",
+                   help="column mapping, repeatable; for a survey COLUMN=SPEC sets a question, SPEC being "
+                        "comma-separated kind=rating|nps|choice|multi|text, dimension=quality|price|delivery|"
+                        "service|packaging|after_sales|overall|other, measure=perceived|expected|importance|overall, "
+                        "scale=1-5, reverse or noreverse (e.g. --map 'Q2_2=dimension=price,measure=expected,reverse')")
+    p.add_argument("--title", default=None, help="survey: its title (default: the file name); same title = waves")
+    p.add_argument("--wave", default=None, help="survey: the wave, e.g. 2026-Q1 (default: quarter of the answers)")
+    p.add_argument("--link", default=None, metavar="COLUMN",
+                   help="survey: the column identifying customers (default: the one matching most; '' for none)")
     p.add_argument("--map-value", action="append", metavar="DIMENSION:VALUE=TARGET",
                    help="store VALUE of category, channel or province as TARGET (remembered; "
                         "empty TARGET keeps VALUE), repeatable")
     p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
-    p.add_argument("--rejected-out", metavar="FILE", help="write rejected rows to this CSV")
+    p.add_argument("--rejected-out", metavar="FILE",
+                   help="write rejected rows (for a survey: the validation report) to this CSV")
     p.add_argument("--encoding", choices=ENCODINGS, default=None, help="text encoding of a CSV (default: detected)")
     p.add_argument("--sheet", default=None, help="Excel sheet to read (default: the one with the data)")
     p.add_argument("--decimal", choices=DECIMAL_MARKS, default=None,

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from crm.intake import imports
-from ui import access, backups, importer, state
+from ui import access, backups, importer, state, survey_import
 from ui import components as ui
 from ui.shell import page_context
 from ui.value_mapping import remembered_list, template_buttons
@@ -28,11 +28,12 @@ tab_import, tab_batches, tab_quality, tab_demo, tab_backups = st.tabs([
 with tab_import:
     left, right = st.columns([1, 2])
     kind = left.selectbox(
-        ctx.t("data.import.kind"), imports.KINDS, key=state.IMPORT_KIND,
+        ctx.t("data.import.kind"), [*imports.KINDS, "survey"], key=state.IMPORT_KIND,
         format_func=lambda k: ctx.t(f"data.import.kind.{k}"),
     )
     left.caption(ctx.t(f"data.import.kind.{kind}.help"))
-    template_buttons(ctx, kind, left)
+    if kind != "survey":
+        template_buttons(ctx, kind, left)
     remembered_list(ctx, left)
     upload = right.file_uploader(
         ctx.t("data.import.file"), type=["csv", "txt", "tsv", "xlsx", "xlsm", "parquet"], key=state.IMPORT_FILE,
@@ -42,6 +43,8 @@ with tab_import:
         right.caption(ctx.t("display.uploader.hint", limit=f"{st.get_option('server.maxUploadSize'):,} MB"))
     if upload is None:
         st.info(ctx.t("data.import.empty"), icon=":material/upload_file:")
+    elif kind == "survey":
+        survey_import.survey_flow(ctx, upload.name, upload.getvalue())
     else:
         importer.import_flow(ctx, kind, upload.name, upload.getvalue())
 

@@ -169,6 +169,10 @@ def show_last_result(ctx: PageContext) -> None:
     what, value = done
     if what == "import":
         text = imports.format_result(value, ctx.lang)
+    elif what == "survey":
+        from crm.intake.surveys.commands import format_result
+
+        text = format_result(value[0], value[1], ctx.lang)
     elif what == "undo":
         text = ctx.t("data.batches.undone", batch=value)
     elif what == "restore":

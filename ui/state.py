@@ -25,6 +25,10 @@ IMPORT_RESULT = "data.import.result"
 IMPORT_ENCODING = "data.import.encoding"   # + file key: chosen text encoding ("" = detect)
 IMPORT_SHEET = "data.import.sheet"         # + file key: chosen Excel sheet
 IMPORT_DECIMAL = "data.import.decimal"     # + file key: chosen decimal mark ("" = detect)
+SURVEY_TITLE = "data.survey.title"         # + file key: the survey's title
+SURVEY_WAVE = "data.survey.wave"           # + file key: the survey's wave
+SURVEY_LINK = "data.survey.link"           # + file key: the column linking respondents to customers
+SURVEY_QUESTIONS = "data.survey.questions"  # + file key: the questions editor (kind, dimension, measure, reverse)
 
 # Filter dimension -> (state key, URL parameter)
 DIMENSION_KEYS = {

@@ -546,6 +546,8 @@ WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer_id = n.customer_id)
 ORDER BY customer_id
 """
 
+_SURVEY_TABLES = ("survey_answers", "survey_responses", "survey_questions", "surveys")
+
 _ACTIVE_BATCH_FOR_FILE = """
 SELECT max(batch_id) FROM import_batches
 WHERE status = 'active' AND table_name = $kind AND file_hash = $hash
@@ -1088,6 +1090,8 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int) -> None:
     params = {"batch": batch_id}
     con.begin()
     try:
+        for table in _SURVEY_TABLES:  # a survey batch (crm.intake.surveys) owns its rows outright
+            con.execute(f"DELETE FROM {table} WHERE batch_id = $batch", params)
         for kind in ("orders", "tickets"):
             con.execute(_SQL[kind]["undo_delete"], params)
             con.execute(_SQL[kind]["undo_restore"], params)
