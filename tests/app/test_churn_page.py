@@ -95,6 +95,9 @@ def test_horizon_retrains(open_app, demo_db, lang):
 @pytest.mark.parametrize("lang", LANGS)
 def test_customer_360_shows_churn_risk(open_app, demo_db, lang):
     at = open_app(lang, page="pages/key_accounts.py")
+    at.session_state["ka.tab"] = t("keyacc.tab.360", lang)  # only the open tab is drawn
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
     customer = at.selectbox(key="ka.360.customer").value
     result, _, values = expected(demo_db, as_of=at.query_params["as_of"])
     row = result.scores.set_index("customer_id").loc[customer]
