@@ -27,6 +27,7 @@ who = guard.run_safely(lambda: access.session(lang), "session")
 SECTIONS = {
     "nav.section.dashboards": [
         ("pages/overview.py", "nav.overview", ":material/dashboard:", "overview"),
+        ("pages/satisfaction.py", "nav.satisfaction", ":material/sentiment_satisfied:", "satisfaction"),
         ("pages/retention.py", "nav.retention", ":material/event_repeat:", "retention"),
     ],
     "nav.section.customers": [

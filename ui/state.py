@@ -55,6 +55,17 @@ AUTH_LOGOUT = "crm.auth.logout"
 REVEALED = "crm.privacy.revealed"     # customer ids whose full contact fields this session revealed
 ERASED = "crm.privacy.erased"         # customer id erased by the last run, for its confirmation message
 
+# Satisfaction page
+SAT_SURVEY = "sat.survey"             # questionnaire (survey title) chosen
+SAT_WAVE = "sat.wave"                 # wave (survey id) chosen, or all waves
+SAT_TAB = "sat.tab"                   # the open tab
+SAT_WEIGHTS = "sat.csi.weights"       # CSI weights editor
+SAT_TARGET = "sat.drivers.target"     # drivers against overall satisfaction or NPS
+SAT_UNIT = "sat.trend.unit"           # trend by week or month
+SAT_GROUP = "sat.breakdown.group"     # breakdown by province, channel, …
+SAT_SEARCH = "sat.comments.search"    # comment search text
+SAT_BY = "sat.loyalty.by"             # loyalty by satisfaction level or NPS group
+
 # Retention page (widget keys; the segment, curve, threshold keys take a suffix)
 RET_TAB = "ret.tab"                   # open tab
 RET_BY = "ret.by"                     # cohort granularity

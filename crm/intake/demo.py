@@ -76,15 +76,26 @@ weighted × e^(−0.9 z). Handling time is lognormal (median 2 h consultation �
 48 h complaint); tickets opened in the last days, and 1.5 % of older ones, are
 still 'open' (no resolved_at); of the rest 75 % 'resolved', 25 % 'closed'.
 
-*Survey* 'SAT-DEMO' 客户满意度调查: overall satisfaction 1–5, NPS 0–10 and, for
-quality / price / delivery / service, expectation and perception 1–7 plus
-importance 1–5 (questions 'Q01' … 'Q14'). ≈ 6.8 % of buying customers
-answer once ('R00000001' …), 1–8 days after one of
-their orders (never after ``end_date``). Answers derive from per-dimension
-satisfaction s_d = 0.8 z + 0.6 e_d: perceived − expected gaps average
-quality −0.1, price +0.2, delivery −0.8, service −0.2. Because z also lowers
-the dropout probability, satisfied respondents buy again after the survey more
-often than dissatisfied ones.
+*Survey* 客户满意度调查, a 问卷星-style questionnaire asked in ``SURVEY_WAVES``
+quarterly waves up to ``end_date`` (survey ids 'SAT-2025Q1' …, wave labels
+'2025-Q1' …, one ``surveys`` row per wave, the same questions in each): Q1 the
+channel of the purchase (choice), matrix Q2 expectation and matrix Q3
+perception of quality / price / delivery / service / packaging / after-sales
+(1–7, Q2_1 … Q3_6), matrix Q4 one agreement statement per dimension (1–5,
+非常不同意 … 非常同意; the delivery and after-sales statements are negative and
+reverse-scored), matrix Q5 importance (1–5), Q6 overall satisfaction (1–5,
+非常不满意 … 非常满意), Q7 likelihood to recommend (NPS, 0–10) and Q8 an open
+comment. Each order in the survey period invites its buyer with probability
+``SURVEY_INVITE_RATE``; the answer comes 1–8 days later, at most one per
+customer and wave ('R000000001' …); 10 % of respondents gave no member number
+(anonymous: no customer_id). Answers derive from per-dimension satisfaction
+s_d = 0.8 z + 0.6 e_d + drift_d · (wave − mid): perceived − expected gaps
+average quality −0.1, price +0.2, delivery −1.0 (improving from wave to wave),
+service −0.2, packaging +0.6, after-sales −0.6 (slowly worsening). About a third
+of respondents comment (more among the dissatisfied), praising their best
+dimension, criticising their worst, or both, in words that fit their scores.
+Because z also lowers the dropout probability, satisfied respondents buy
+again after the survey more often than dissatisfied ones.
 """
 
 from __future__ import annotations
@@ -105,7 +116,7 @@ DEFAULT_END_DATE = dt.date(2026, 11, 15)
 CHUNK_CUSTOMERS = 100_000
 MAX_YEARS = 10
 DEMO_BATCH_ID = 0
-SURVEY_ID = "SAT-DEMO"
+SURVEY_TITLE = "客户满意度调查"
 
 Progress = Callable[[Message, float], None]  # a step to show in the reader's language, fraction done
 
@@ -221,14 +232,38 @@ TICKET_CHANNEL_WEIGHTS = np.array([0.25, 0.40, 0.05, 0.10, 0.20])
 # Median handling time in hours by ticket type (complaint, consultation, after_sales, other).
 TICKET_MEDIAN_HOURS = np.array([48.0, 2.0, 30.0, 12.0])
 
-# Survey: dimension code, Chinese label, mean expectation, mean perception, mean importance.
+# Survey: dimension code, Chinese label, mean expectation (1–7), mean perception (1–7), mean importance (1–5),
+# agreement statement (1–5), whether the statement is negative (reverse-scored), drift of satisfaction per wave.
 SURVEY_DIMENSIONS = [
-    ("quality", "商品质量", 5.6, 5.5, 4.5),
-    ("price", "价格", 5.0, 5.2, 4.1),
-    ("delivery", "物流配送", 5.8, 5.0, 3.9),
-    ("service", "客户服务", 5.3, 5.1, 3.6),
+    ("quality", "商品质量", 5.6, 5.5, 4.5, "商品与页面描述相符", False, 0.0),
+    ("price", "价格", 5.0, 5.2, 4.1, "价格物有所值", False, 0.0),
+    ("delivery", "物流配送", 5.8, 4.8, 3.9, "等待收货的时间太长", True, 0.06),
+    ("service", "客户服务", 5.3, 5.1, 3.6, "客服回复及时、态度友好", False, 0.0),
+    ("packaging", "商品包装", 4.9, 5.5, 2.9, "包装完好、美观", False, 0.0),
+    ("after_sales", "售后服务", 5.5, 4.9, 3.7, "退换货流程繁琐", True, -0.03),
 ]
-SURVEY_RESPONSE_RATE = 0.068
+SURVEY_WAVES = 8               # quarters up to the end date
+SURVEY_INVITE_RATE = 0.10      # share of the customers buying in a quarter who answer that wave
+SURVEY_ANONYMOUS = 0.10        # respondents without a member number
+AGREE_LABELS = ["非常不同意", "不同意", "一般", "同意", "非常同意"]
+SATISFIED_LABELS = ["非常不满意", "不满意", "一般", "满意", "非常满意"]
+# Comment phrases per dimension (three each, in SURVEY_DIMENSIONS order).
+PRAISE = [
+    "质量很好，和描述一致", "做工精细，用料扎实", "东西质量不错，值得购买",
+    "价格实惠，性价比高", "活动力度大，很划算", "价格合理，物有所值",
+    "物流很快，第二天就到了", "发货速度快，快递小哥服务好", "配送及时，比预期早到",
+    "客服态度很好，耐心解答", "客服回复及时，问题很快解决", "服务热情周到",
+    "包装精美，送人很有面子", "包装严实，没有任何损坏", "包装环保又好看",
+    "退换货很方便，售后给力", "售后处理很快，很省心", "售后服务专业，解决了问题",
+]
+COMPLAINT = [
+    "质量一般，和图片有差距", "用了几天就坏了，质量太差", "做工粗糙，有线头",
+    "价格偏贵，不太划算", "刚买完就降价了，体验不好", "性价比不高",
+    "物流太慢了，等了一个星期", "发货太慢，催了好几次", "快递延误，也没有通知",
+    "客服回复太慢，态度冷淡", "客服答非所问，解决不了问题", "联系客服一直排队",
+    "包装简陋，收到时盒子压坏了", "包装太随便，商品有划痕", "外包装破损",
+    "退货流程太繁琐", "售后推来推去，一直没解决", "退款到账太慢",
+]
 
 # Spring Festival (Chinese New Year's Day), used for the 年货节 and the holiday dip.
 SPRING_FESTIVAL = {
@@ -284,7 +319,8 @@ def build_demo(
     con.begin()
     try:
         _clear(con)
-        _insert_survey_definition(con, cal)
+        waves = _survey_waves(cal)
+        _insert_survey_definition(con, waves)
         counters = {"orders": 0, "tickets": 0, "responses": 0}
         n_chunks = -(-n_customers // CHUNK_CUSTOMERS)
         for k in range(n_chunks):
@@ -292,7 +328,7 @@ def build_demo(
             report(Message("demo.progress.customers", first=f"{lo + 1:,}", last=f"{hi:,}", total=f"{n_customers:,}"),
                    0.02 + 0.6 * k / n_chunks)
             rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, k)))
-            _build_chunk(con, rng, cal, lo, signup_days[lo:hi], company[lo:hi], n_customers, counters)
+            _build_chunk(con, rng, cal, waves, lo, signup_days[lo:hi], company[lo:hi], n_customers, counters)
         report(Message("demo.progress.features"), 0.65)
         _insert_batch_row(con, seed, n_customers, counters)
         features.materialise(con)
@@ -451,7 +487,8 @@ def _categorical(rng: np.random.Generator, p: np.ndarray, size: int) -> np.ndarr
     return np.searchsorted(cum, rng.random(size), side="right").astype(np.int8)
 
 
-def _build_chunk(con: duckdb.DuckDBPyConnection, rng: np.random.Generator, cal: _Calendar, first_index: int,
+def _build_chunk(con: duckdb.DuckDBPyConnection, rng: np.random.Generator, cal: _Calendar, waves: dict,
+                 first_index: int,
                  signup_day: np.ndarray, company: np.ndarray, n_total: int, counters: dict[str, int]) -> None:
     """Generate and insert customers `first_index + 1 …` with their orders, tickets and answers."""
     cust = _draw_customers(rng, cal, first_index, signup_day, company)
@@ -462,8 +499,8 @@ def _build_chunk(con: duckdb.DuckDBPyConnection, rng: np.random.Generator, cal: 
     tickets = _draw_tickets(rng, cal, orders, cust)
     _insert_tickets(con, tickets, cust, counters["tickets"], n_total)
     counters["tickets"] += len(tickets["cust"])
-    survey = _draw_survey(rng, cal, orders, cust)
-    _insert_survey(con, survey, cust, counters["responses"], n_total)
+    survey = _draw_survey(rng, cal, waves, orders, cust)
+    _insert_survey(con, survey, cust, waves, counters["responses"], n_total)
     counters["responses"] += len(survey["cust"])
 
 
@@ -697,36 +734,82 @@ def _draw_tickets(rng: np.random.Generator, cal: _Calendar, orders: dict[str, np
     }
 
 
-def _draw_survey(rng: np.random.Generator, cal: _Calendar, orders: dict[str, np.ndarray],
+def _survey_waves(cal: _Calendar) -> dict:
+    """The quarterly waves: labels, survey ids and the first second of each quarter (epoch seconds)."""
+    last = cal.end.year * 4 + (cal.end.month - 1) // 3
+    quarters = [q for q in range(last - SURVEY_WAVES + 1, last + 1)
+                if dt.date(q // 4, q % 4 * 3 + 1, 1) >= cal.start] or [last]
+    starts = np.array([(dt.date(q // 4, q % 4 * 3 + 1, 1) - dt.date(1970, 1, 1)).days * _SECONDS_PER_DAY
+                       for q in quarters], dtype=np.int64)
+    return {
+        "labels": [f"{q // 4}-Q{q % 4 + 1}" for q in quarters],
+        "ids": [f"SAT-{q // 4}Q{q % 4 + 1}" for q in quarters],
+        "starts": starts,
+        "end_ts": (cal.epoch_day + cal.days) * _SECONDS_PER_DAY - 1,
+    }
+
+
+def _draw_survey(rng: np.random.Generator, cal: _Calendar, waves: dict, orders: dict[str, np.ndarray],
                  cust: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Who answered the satisfaction survey, when, and their 14 answers (columns in question order)."""
-    count, offsets = orders["count"], orders["offsets"]
-    n = len(count)
-    respond = (count > 0) & (rng.random(n) < SURVEY_RESPONSE_RATE)
-    who = np.flatnonzero(respond)
-    which = offsets[who] + np.floor(rng.random(len(who)) * count[who]).astype(np.int64)
-    submitted = orders["ts"][which] + (rng.uniform(1, 8, len(who)) * _SECONDS_PER_DAY).astype(np.int64)
-    end_ts = (cal.epoch_day + cal.days) * _SECONDS_PER_DAY - 1
-    keep = submitted <= end_ts
-    who, submitted = who[keep], submitted[keep]
+    """Who answered which wave, when, and their answers (see the module docstring)."""
+    # Each customer who bought in a quarter is invited after one of its orders there, with probability
+    # SURVEY_INVITE_RATE: every order carries rate ÷ (the customer's orders in that quarter).
+    ts = orders["ts"]
+    quarter = np.searchsorted(waves["starts"], ts, side="right") - 1
+    block = orders["cust"].astype(np.int64) * 64 + quarter
+    _, inverse, counts = np.unique(block, return_inverse=True, return_counts=True)
+    invited = np.flatnonzero((ts >= waves["starts"][0] - 8 * _SECONDS_PER_DAY)
+                             & (rng.random(len(ts)) < SURVEY_INVITE_RATE / counts[inverse]))
+    submitted = ts[invited] + (rng.uniform(1, 8, len(invited)) * _SECONDS_PER_DAY).astype(np.int64)
+    wave = np.searchsorted(waves["starts"], submitted, side="right") - 1
+    keep = (wave >= 0) & (submitted <= waves["end_ts"])
+    invited, submitted, wave = invited[keep], submitted[keep], wave[keep]
+    who = orders["cust"][invited]
+    # At most one answer per customer and wave: the first.
+    key = who.astype(np.int64) * 64 + wave
+    order = np.lexsort((submitted, key))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    pick = np.sort(order[first])
+    who, submitted, wave, invited = who[pick], submitted[pick], wave[pick], invited[pick]
     m = len(who)
 
     z = cust["z"][who]
+    mid = (len(waves["ids"]) - 1) / 2
+    expected, perceived, statement, importance, sats = [], [], [], [], []
     weighted, weights = np.zeros(m), 0.0
-    dim_cols = []
-    for _, _, mu_exp, mu_per, mu_imp in SURVEY_DIMENSIONS:
-        s = 0.8 * z + 0.6 * rng.standard_normal(m)
-        expected = np.clip(np.round(rng.normal(mu_exp, 0.9, m)), 1, 7)
-        perceived = np.clip(np.round(mu_per + 1.0 * s + rng.normal(0, 0.5, m)), 1, 7)
-        importance = np.clip(np.round(rng.normal(mu_imp, 0.7, m)), 1, 5)
+    for _, _, mu_exp, mu_per, mu_imp, _, reverse, drift in SURVEY_DIMENSIONS:
+        s = 0.8 * z + 0.6 * rng.standard_normal(m) + drift * (wave - mid)
+        expected.append(np.clip(np.round(rng.normal(mu_exp, 0.9, m)), 1, 7))
+        perceived.append(np.clip(np.round(mu_per + 1.0 * s + rng.normal(0, 0.5, m)), 1, 7))
+        agree = np.clip(np.round(3.0 + 0.6 * (mu_per - 4.0) + 0.8 * s + rng.normal(0, 0.6, m)), 1, 5)
+        statement.append(6 - agree if reverse else agree)
+        importance.append(np.clip(np.round(rng.normal(mu_imp, 0.7, m)), 1, 5))
         weighted += mu_imp * s
         weights += mu_imp
-        dim_cols += [expected, perceived, importance]
+        sats.append(s)
     sat = weighted / weights
     overall = np.clip(np.round(3.7 + 0.9 * sat + rng.normal(0, 0.45, m)), 1, 5)
     nps = np.clip(np.round(7.3 + 1.9 * sat + rng.normal(0, 1.1, m)), 0, 10)
-    answers = [overall, nps] + dim_cols
-    return {"cust": who, "submitted": submitted, "answers": np.column_stack(answers) if m else np.zeros((0, len(answers)))}
+    answers = expected + perceived + statement + importance + [overall, nps]
+
+    # Comments: praise the best dimension, criticise the worst, or both, as the overall score says.
+    sat_matrix = np.column_stack(sats) if m else np.zeros((0, len(SURVEY_DIMENSIONS)))
+    comments = rng.random(m) < np.where(overall <= 2, 0.55, 0.3)
+    best = sat_matrix.argmax(axis=1) if m else np.zeros(0, dtype=np.int64)
+    worst = sat_matrix.argmin(axis=1) if m else np.zeros(0, dtype=np.int64)
+    tone = np.where(overall >= 4, 0, np.where(overall <= 2, 2, 1))
+    suffix = np.where(nps >= 9, 1, np.where(nps <= 4, 2, 0))
+    return {
+        "cust": who, "submitted": submitted, "wave": wave, "channel": orders["channel"][invited],
+        "linked": rng.random(m) >= SURVEY_ANONYMOUS,
+        "duration": np.round(np.exp(rng.normal(np.log(150.0), 0.45, m))),
+        "answers": np.column_stack(answers) if m else np.zeros((0, len(answers))),
+        "comment": comments,
+        "praise": best * 3 + rng.integers(0, 3, m) + 1,
+        "complaint": worst * 3 + rng.integers(0, 3, m) + 1,
+        "tone": tone, "suffix": suffix,
+    }
 
 
 # --------------------------------------------------------------------------
@@ -902,38 +985,59 @@ def _insert_tickets(con: duckdb.DuckDBPyConnection, tickets: dict[str, np.ndarra
 
 
 def _survey_questions() -> list[tuple]:
-    """(question_id, position, text, kind, dimension, measure, scale_min, scale_max)."""
-    rows = [
-        ("Q01", 1, "总体而言，您对本次购物体验的满意程度如何？", "rating", "overall", "overall", 1.0, 5.0),
-        ("Q02", 2, "您有多大可能向亲友推荐我们？", "nps", None, None, 0.0, 10.0),
-    ]
-    position = 3
-    for code, label, *_ in SURVEY_DIMENSIONS:
-        for measure, text, lo, hi in (
-            ("expected", f"购物前，您对{label}的期望有多高？", 1.0, 7.0),
-            ("perceived", f"实际体验中，您对{label}的评价如何？", 1.0, 7.0),
-            ("importance", f"{label}对您来说有多重要？", 1.0, 5.0),
-        ):
-            rows.append((f"Q{position:02d}", position, text, "rating", code, measure, lo, hi))
-            position += 1
-    return rows
+    """(question_id, position, text, kind, dimension, measure, scale_min, scale_max, reverse_scored,
+    group_text, item_text, options, source_column) in answer-column order, then Q1 (choice) and Q8 (text)."""
+    import json
 
-
-def _insert_survey_definition(con: duckdb.DuckDBPyConnection, cal: _Calendar) -> None:
-    con.execute(
-        "INSERT INTO surveys (survey_id, title, source_tool, language, created_at, batch_id) "
-        "VALUES (?, ?, 'demo', 'zh', ?, ?)",
-        [SURVEY_ID, "客户满意度调查", dt.datetime.combine(cal.start, dt.time()), DEMO_BATCH_ID],
+    rows = []
+    groups = (
+        ("2", "购物前，您对以下方面的期望有多高？", "expected", 1.0, 7.0, None),
+        ("3", "实际体验中，您对以下方面的评价如何？", "perceived", 1.0, 7.0, None),
+        ("4", "您是否同意以下说法？", "perceived", 1.0, 5.0, AGREE_LABELS),
+        ("5", "以下方面对您来说有多重要？", "importance", 1.0, 5.0, None),
     )
+    for number, stem, measure, lo, hi, labels in groups:
+        for i, (code, label, *_rest) in enumerate(SURVEY_DIMENSIONS, start=1):
+            statement, reverse = _rest[3], _rest[4]
+            item = statement if number == "4" else label
+            text = f"{stem}—{item}"
+            rows.append((f"Q{number}_{i}", 0, text, "rating", code, measure, lo, hi,
+                         bool(reverse and number == "4"), stem, item,
+                         json.dumps(labels, ensure_ascii=False) if labels else None, f"{number}、{text}"))
+    rows.append(("Q6", 0, "总体而言，您对本次购物体验的满意程度如何？", "rating", "overall", "overall", 1.0, 5.0,
+                 False, None, None, json.dumps(SATISFIED_LABELS, ensure_ascii=False),
+                 "6、总体而言，您对本次购物体验的满意程度如何？"))
+    rows.append(("Q7", 0, "您有多大可能向亲友推荐我们？", "nps", None, None, 0.0, 10.0, False, None, None, None,
+                 "7、您有多大可能向亲友推荐我们？"))
+    rows.append(("Q1", 0, "您这次是在哪个渠道购买的？", "choice", None, None, None, None, False, None, None,
+                 json.dumps(CHANNELS, ensure_ascii=False), "1、您这次是在哪个渠道购买的？"))
+    rows.append(("Q8", 0, "您对我们还有什么意见或建议？", "text", None, None, None, None, False, None, None, None,
+                 "8、您对我们还有什么意见或建议？"))
+    order = ["Q1"] + [r[0] for r in rows if r[0] not in ("Q1", "Q8")] + ["Q8"]
+    return [(r[0], order.index(r[0]) + 1, *r[2:]) for r in rows]
+
+
+N_SURVEY_NUMERIC = 4 * len(SURVEY_DIMENSIONS) + 2  # answer columns with a value_num
+
+
+def _insert_survey_definition(con: duckdb.DuckDBPyConnection, waves: dict) -> None:
+    rows = []
+    for survey_id, label, start in zip(waves["ids"], waves["labels"], waves["starts"]):
+        created = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=int(start))
+        rows.append([survey_id, SURVEY_TITLE, created, DEMO_BATCH_ID, label])
+    con.executemany(
+        "INSERT INTO surveys (survey_id, title, source_tool, language, created_at, batch_id, wave) "
+        "VALUES (?, ?, 'wjx', 'zh', ?, ?, ?)", rows)
     con.executemany(
         "INSERT INTO survey_questions (survey_id, question_id, position, text, kind, dimension, measure, "
-        "scale_min, scale_max, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [[SURVEY_ID, *row, DEMO_BATCH_ID] for row in _survey_questions()],
+        "scale_min, scale_max, reverse_scored, group_text, item_text, options, source_column, batch_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [[survey_id, *row, DEMO_BATCH_ID] for survey_id in waves["ids"] for row in _survey_questions()],
     )
 
 
 def _insert_survey(con: duckdb.DuckDBPyConnection, survey: dict[str, np.ndarray], cust: dict[str, np.ndarray],
-                   first_number: int, n_total: int) -> None:
+                   waves: dict, first_number: int, n_total: int) -> None:
     m = len(survey["cust"])
     if m == 0:
         return
@@ -941,24 +1045,49 @@ def _insert_survey(con: duckdb.DuckDBPyConnection, survey: dict[str, np.ndarray]
     _insert_arrow(con, "_demo_responses", pa.table({
         "num": numbers,
         "cid": cust["index"][survey["cust"]],
+        "linked": survey["linked"],
+        "wave": survey["wave"].astype(np.int16) + 1,
         "submitted": _timestamps(survey["submitted"]),
+        "duration": survey["duration"],
     }), """
-        INSERT INTO survey_responses (response_id, survey_id, customer_id, submitted_at, batch_id)
-        SELECT 'R' || lpad(CAST(num AS VARCHAR), 8, '0'), $survey,
-               'C' || lpad(CAST(cid AS VARCHAR), $w, '0'), submitted, $batch
+        INSERT INTO survey_responses (response_id, survey_id, customer_id, submitted_at, batch_id,
+                                      respondent_key, link_method, duration_seconds)
+        SELECT 'R' || lpad(CAST(num AS VARCHAR), 9, '0'), list_extract($surveys, wave),
+               CASE WHEN linked THEN 'C' || lpad(CAST(cid AS VARCHAR), $w, '0') END, submitted, $batch,
+               NULL, CASE WHEN linked THEN 'customer_id' END, duration
         FROM _demo_responses
-    """, {"survey": SURVEY_ID, "w": _customer_width(n_total)})
-    n_questions = survey["answers"].shape[1]
+    """, {"surveys": waves["ids"], "w": _customer_width(n_total)})
+    numeric = [row[0] for row in _survey_questions()[:N_SURVEY_NUMERIC]]
     _insert_arrow(con, "_demo_answers", pa.table({
-        "num": np.repeat(numbers, n_questions),
-        "q": np.tile(np.arange(1, n_questions + 1, dtype=np.int16), m),
+        "num": np.repeat(numbers, N_SURVEY_NUMERIC),
+        "q": np.tile(np.arange(1, N_SURVEY_NUMERIC + 1, dtype=np.int16), m),
         "v": survey["answers"].reshape(-1),
     }), """
         INSERT INTO survey_answers (response_id, question_id, value_num, value_text, batch_id)
-        SELECT 'R' || lpad(CAST(num AS VARCHAR), 8, '0'), 'Q' || lpad(CAST(q AS VARCHAR), 2, '0'),
-               v, NULL, $batch
+        SELECT 'R' || lpad(CAST(num AS VARCHAR), 9, '0'), list_extract($qids, q), v, NULL, $batch
         FROM _demo_answers
-    """, {})
+    """, {"qids": numeric})
+    _insert_arrow(con, "_demo_texts", pa.table({
+        "num": numbers,
+        "ch": survey["channel"].astype(np.int16) + 1,
+        "comment": survey["comment"],
+        "praise": survey["praise"].astype(np.int16),
+        "complaint": survey["complaint"].astype(np.int16),
+        "tone": survey["tone"].astype(np.int8),
+        "suffix": survey["suffix"].astype(np.int8),
+    }), """
+        INSERT INTO survey_answers (response_id, question_id, value_num, value_text, batch_id)
+        SELECT 'R' || lpad(CAST(num AS VARCHAR), 9, '0'), 'Q1', NULL, list_extract($channels, ch), $batch
+        FROM _demo_texts
+        UNION ALL
+        SELECT 'R' || lpad(CAST(num AS VARCHAR), 9, '0'), 'Q8', NULL,
+               CASE tone WHEN 0 THEN list_extract($praise, praise)
+                         WHEN 2 THEN list_extract($complaint, complaint)
+                         ELSE list_extract($praise, praise) || '，不过' || list_extract($complaint, complaint) END
+               || CASE suffix WHEN 1 THEN '，会推荐给朋友。' WHEN 2 THEN '，不会再买了。' ELSE '。' END,
+               $batch
+        FROM _demo_texts WHERE comment
+    """, {"channels": CHANNELS, "praise": PRAISE, "complaint": COMPLAINT})
 
 
 def _insert_batch_row(con: duckdb.DuckDBPyConnection, seed: int, n_customers: int, counters: dict[str, int]) -> None:

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.browser
 # url path -> (heading key, navigation title key)
 PAGES = {
     "overview": ("overview.title", "nav.overview"),
+    "satisfaction": ("satisfaction.title", "nav.satisfaction"),
     "retention": ("retention.title", "nav.retention"),
     "segments": ("segmentation.title", "nav.segments"),
     "key_accounts": ("keyacc.title", "nav.key_accounts"),

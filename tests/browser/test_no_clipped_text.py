@@ -34,7 +34,7 @@ CLIPPED_JS = """
 """
 
 TITLES = {"overview": "overview.title", "seg": "segmentation.title", "ka": "keyacc.title", "data": "data.title",
-          "ret": "retention.title", "churn": "churn.title"}
+          "sat": "satisfaction.title", "ret": "retention.title", "churn": "churn.title"}
 
 
 def settle(page) -> None:
@@ -60,7 +60,7 @@ def test_no_clipped_text(server, browser, width, lang):
     seen = {}
     try:
         for name, path in (("overview", ""), ("seg", "segments"), ("ka", "key_accounts"), ("data", "data"),
-                           ("ret", "retention"), ("churn", "churn")):
+                           ("sat", "satisfaction"), ("ret", "retention"), ("churn", "churn")):
             page.goto(f"{server}/{path}?lang={lang}")
             expect(page.get_by_role("heading", name=t(TITLES[name], lang), exact=True)).to_be_visible(timeout=60_000)
             if name == "ka":
@@ -82,6 +82,7 @@ def test_no_clipped_text(server, browser, width, lang):
             assert clipped(page) == [], f"{name} at {width}px in {lang}"
             page.screenshot(path=str(ARTIFACTS / f"clip_{name}_{lang}_{width}.png"), full_page=True)
         assert seen["overview"] >= 9 and seen["ka"] >= 8 and seen["seg"] >= 2 and seen["data"] >= 5, seen
+        assert seen["sat"] >= 10 + 2, seen  # five headline cards (title and value), the downloads
         assert seen["ret"] >= 4, seen  # the four repeat-buying cards
         assert seen["churn"] >= 4, seen  # the model card's four figures
     finally:

@@ -32,6 +32,11 @@ def test_upload_a_wjx_export_and_import_it(survey_db, page, lang):
         before = int(db.scalar(con, "SELECT count(*) FROM survey_responses"))
     already = expected.already_imported
     with running_server(survey_db) as server:
+        if not already:  # before: the Satisfaction page shows the demo's questionnaire
+            page.goto(f"{server}/satisfaction?lang={lang}")
+            expect(page.get_by_role("heading", name=t("satisfaction.title", lang), exact=True)).to_be_visible(
+                timeout=60_000)
+            expect(page.locator(".st-key-sat-survey input")).to_have_value("客户满意度调查", timeout=30_000)
         page.goto(f"{server}/data?lang={lang}")
         expect(page.get_by_role("heading", name=t("data.title", lang), exact=True)).to_be_visible(timeout=30_000)
         page.locator(".st-key-data-import-kind input").click()
@@ -50,6 +55,14 @@ def test_upload_a_wjx_export_and_import_it(survey_db, page, lang):
         expect(page.get_by_text(t("surveys_import.result", lang, title="survey_wjx_gbk", batch=1, responses=80,
                                   answers=expected.answers.num_rows, matched=expected.matched))
                ).to_be_visible(timeout=60_000)
+        # after: the Satisfaction page opens on the imported survey, with its 80 responses
+        page.goto(f"{server}/satisfaction?lang={lang}")
+        expect(page.get_by_role("heading", name=t("satisfaction.title", lang), exact=True)).to_be_visible(
+            timeout=60_000)
+        expect(page.locator(".st-key-sat-survey input")).to_have_value("survey_wjx_gbk", timeout=60_000)
+        responses = page.get_by_test_id("stMetric").filter(has_text=t("satisfaction.kpi.responses", lang))
+        expect(responses.get_by_test_id("stMetricValue")).to_have_text("80", timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / f"survey_upload_satisfaction_{lang}.png"), full_page=True)
     with access.reading(survey_db) as con:
         assert int(db.scalar(con, "SELECT count(*) FROM survey_responses")) == before + 80
         assert db.scalar(con, "SELECT table_name FROM import_batches WHERE batch_id = 1") == "surveys"

@@ -134,8 +134,8 @@ def test_building_again_replaces_the_data():
                                   "survey_responses": summary["survey_responses"]}
     assert one(c, "SELECT count(*) FROM orders_replaced") == (0,)
     assert one(c, "SELECT count(*), min(batch_id) FROM import_batches") == (1, 0)
-    assert one(c, "SELECT count(*) FROM surveys") == (1,)
-    assert one(c, "SELECT count(*) FROM survey_questions") == (14,)
+    assert one(c, "SELECT count(*) FROM surveys") == (8,)
+    assert one(c, "SELECT count(*) FROM survey_questions") == (8 * 28,)
     assert one(c, "SELECT count(*) FROM customer_features") == (1_500,)
     assert db.data_version(c) == version + 1
 
@@ -362,33 +362,68 @@ def test_open_tickets_are_mostly_recent(con):
 # --- survey -------------------------------------------------------------------
 
 def test_survey_definition(con):
-    assert con.execute("SELECT survey_id, title, source_tool, language FROM surveys").fetchall() == [
-        ("SAT-DEMO", "客户满意度调查", "demo", "zh")]
-    questions = con.execute(
-        "SELECT kind, dimension, measure, scale_min, scale_max FROM survey_questions ORDER BY position"
-    ).fetchall()
-    assert questions[0] == ("rating", "overall", "overall", 1, 5)
-    assert questions[1][0] == "nps" and questions[1][3:] == (0, 10)
-    dims = {(d, m): (lo, hi) for _, d, m, lo, hi in questions[2:]}
-    for dim in ("quality", "price", "delivery", "service"):
-        assert dims[(dim, "expected")] == dims[(dim, "perceived")] == (1, 7)
-        assert dims[(dim, "importance")] == (1, 5)
-    assert len(questions) == 14
+    # eight quarterly waves of one 问卷星-style questionnaire, the last one (2026-Q4) up to the end date
+    assert con.execute("SELECT survey_id, title, source_tool, language, wave FROM surveys ORDER BY wave").fetchall() == [
+        (f"SAT-{y}Q{q}", "客户满意度调查", "wjx", "zh", f"{y}-Q{q}")
+        for y, q in [(2025, 1), (2025, 2), (2025, 3), (2025, 4), (2026, 1), (2026, 2), (2026, 3), (2026, 4)]]
+    questions = con.execute("""
+        SELECT question_id, kind, dimension, measure, scale_min, scale_max, reverse_scored
+        FROM survey_questions WHERE survey_id = 'SAT-2026Q4' ORDER BY position""").fetchall()
+    assert len(questions) == 28
+    assert questions[0][:2] == ("Q1", "choice") and questions[-1][:2] == ("Q8", "text")
+    by_id = {q[0]: q[1:] for q in questions}
+    assert by_id["Q6"] == ("rating", "overall", "overall", 1, 5, False)
+    assert by_id["Q7"][0] == "nps" and by_id["Q7"][3:5] == (0, 10)
+    dims = ("quality", "price", "delivery", "service", "packaging", "after_sales")
+    for i, dim in enumerate(dims, start=1):
+        assert by_id[f"Q2_{i}"] == ("rating", dim, "expected", 1, 7, False)
+        assert by_id[f"Q3_{i}"] == ("rating", dim, "perceived", 1, 7, False)
+        assert by_id[f"Q4_{i}"][:5] == ("rating", dim, "perceived", 1, 5)
+        assert by_id[f"Q5_{i}"] == ("rating", dim, "importance", 1, 5, False)
+    # the negative statements (waiting too long, returns are a hassle) are reverse-scored
+    assert [q for q, row in by_id.items() if row[5]] == ["Q4_3", "Q4_6"]
+    # every wave asks the same questions
+    assert one(con, "SELECT count(DISTINCT (question_id, text, kind, dimension, measure)) FROM survey_questions") == (28,)
 
 
 def test_survey_answers_are_complete_and_in_scale(con):
-    responses, customers = one(con, "SELECT count(*), count(DISTINCT customer_id) FROM survey_responses")
-    assert responses == customers          # at most one answer per customer
-    assert 0.05 <= responses / N <= 0.08
-    assert one(con, "SELECT count(*) FROM survey_answers")[0] == 14 * responses
+    responses, linked, per_wave = one(con, """
+        SELECT count(*), count(customer_id),
+               (SELECT max(k) FROM (SELECT count(*) AS k FROM survey_responses
+                                    WHERE customer_id IS NOT NULL GROUP BY customer_id, survey_id))
+        FROM survey_responses""")
+    assert per_wave == 1                   # at most one answer per customer and wave
+    assert 0.15 <= responses / N <= 0.30   # several waves: about 0.23 responses per customer
+    assert 0.85 <= linked / responses <= 0.95  # a tenth gave no member number
+    # 26 numeric answers and the channel for every response; a comment from about a third
+    assert one(con, "SELECT count(*) FROM survey_answers WHERE value_num IS NOT NULL") == (26 * responses,)
+    assert one(con, "SELECT count(*) FROM survey_answers WHERE question_id = 'Q1' AND value_text IS NOT NULL") \
+        == (responses,)
+    comments = one(con, "SELECT count(*) FROM survey_answers WHERE question_id = 'Q8'")[0]
+    assert 0.25 <= comments / responses <= 0.45
     assert one(con, """
-        SELECT count(*) FROM survey_answers a JOIN survey_questions q USING (question_id)
+        SELECT count(*) FROM survey_answers a JOIN survey_responses r USING (response_id)
+        JOIN survey_questions q ON q.survey_id = r.survey_id AND q.question_id = a.question_id
         WHERE a.value_num NOT BETWEEN q.scale_min AND q.scale_max OR a.value_num <> round(a.value_num)""") == (0,)
-    # Submitted after one of the customer's orders, never after the end date.
+    # Submitted after one of the customer's orders, in its wave's quarter, never after the end date.
     assert one(con, """
-        SELECT count(*) FROM survey_responses r
-        WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = r.customer_id AND o.order_date < r.submitted_at)
-           OR r.submitted_at >= $e""", {"e": END + dt.timedelta(days=1)}) == (0,)
+        SELECT count(*) FROM survey_responses r JOIN surveys s USING (survey_id)
+        WHERE (r.customer_id IS NOT NULL AND NOT EXISTS (
+                  SELECT 1 FROM orders o WHERE o.customer_id = r.customer_id AND o.order_date < r.submitted_at))
+           OR r.submitted_at >= $e
+           OR strftime(r.submitted_at, '%Y') || '-Q' || quarter(r.submitted_at) <> s.wave""",
+               {"e": END + dt.timedelta(days=1)}) == (0,)
+
+
+def test_comments_fit_the_scores(large):
+    praise, complaint = one(large, """
+        SELECT avg(o.value_num) FILTER (WHERE c.value_text NOT LIKE '%不过%' AND c.value_text IN (
+                   SELECT value_text FROM survey_answers WHERE question_id = 'Q8') AND o.value_num >= 4
+                   AND c.value_text LIKE '%会推荐%'),
+               avg(o.value_num) FILTER (WHERE c.value_text LIKE '%不会再买%')
+        FROM survey_answers c JOIN survey_answers o ON o.response_id = c.response_id AND o.question_id = 'Q6'
+        WHERE c.question_id = 'Q8'""")
+    assert praise >= 4 and complaint < 3
 
 
 def test_delivery_falls_short_of_expectations(large):
@@ -396,7 +431,8 @@ def test_delivery_falls_short_of_expectations(large):
         SELECT q.dimension, avg(a.value_num) FILTER (WHERE q.measure = 'perceived')
                           - avg(a.value_num) FILTER (WHERE q.measure = 'expected')
         FROM survey_answers a JOIN survey_questions q USING (question_id)
-        WHERE q.measure IN ('perceived', 'expected') GROUP BY 1""").fetchall())
+        WHERE q.survey_id = 'SAT-2026Q4' AND q.measure IN ('perceived', 'expected')
+          AND q.scale_max = 7 GROUP BY 1""").fetchall())
     assert gaps["delivery"] < -0.5
     assert gaps["price"] > 0
     assert min(gaps, key=gaps.get) == "delivery"
@@ -407,7 +443,7 @@ def test_satisfied_respondents_buy_again_more_often(large):
         WITH s AS (
             SELECT r.customer_id, r.submitted_at, a.value_num AS overall
             FROM survey_responses r JOIN survey_answers a USING (response_id)
-            WHERE a.question_id = 'Q01'
+            WHERE a.question_id = 'Q6' AND r.customer_id IS NOT NULL
         ), rep AS (
             SELECT s.overall, EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = s.customer_id
                                                            AND o.order_date > s.submitted_at) AS again
@@ -425,7 +461,7 @@ def test_dissatisfied_respondents_complain_more_per_order(large):
         WITH s AS (
             SELECT r.customer_id, a.value_num AS overall
             FROM survey_responses r JOIN survey_answers a USING (response_id)
-            WHERE a.question_id = 'Q01'
+            WHERE a.question_id = 'Q6' AND r.customer_id IS NOT NULL
         )
         SELECT sum(f.complaints) FILTER (WHERE s.overall <= 2) / sum(f.orders + f.returns) FILTER (WHERE s.overall <= 2),
                sum(f.complaints) FILTER (WHERE s.overall >= 4) / sum(f.orders + f.returns) FILTER (WHERE s.overall >= 4)
