@@ -33,6 +33,7 @@ SECTIONS = {
     "nav.section.customers": [
         ("pages/segments.py", "nav.segments", ":material/donut_large:", "segments"),
         ("pages/key_accounts.py", "nav.key_accounts", ":material/workspace_premium:", "key_accounts"),
+        ("pages/churn.py", "nav.churn", ":material/person_alert:", "churn"),
         ("pages/clv.py", "nav.clv", ":material/savings:", "clv"),
     ],
     "nav.section.data": [

@@ -12,6 +12,7 @@ from ui import access
 from ui import components as ui
 from ui import guard
 from ui import privacy as contact_ui
+from ui import retention as retention_ui
 from ui import state
 from ui.cache import cached
 from ui.labels import label_series, value_label
@@ -216,6 +217,7 @@ def show_360() -> None:
             st.markdown(" · ".join(f"**{k}** {escape_markdown(v) if v not in (None, '') else '—'}"
                                    for k, v in details.items()))
             contact_ui.contact_details(ctx, customer_id, info.get("phone"), info.get("email"))
+            retention_ui.customer_retention(ctx, customer_id, f.as_of)
             left, right = st.columns([3, 2])
             with left:
                 history = cached(customer360.order_history, customer_id)

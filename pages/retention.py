@@ -110,7 +110,9 @@ def heatmap(table: pd.DataFrame, by: str, definition: str, values: str) -> None:
         colourbar = dict(tickvals=ticks, ticktext=labels)
     periods = [str(p) for p in grid.columns]
     fig = go.Figure(go.Heatmap(
-        z=z, x=periods, y=rows, text=texts, texttemplate="%{text}", colorscale="Blues", zmin=0, zmax=zmax,
+        # many weekly periods leave no room for a number in each cell: then they show on hover only
+        z=z, x=periods, y=rows, text=texts, texttemplate="%{text}" if len(periods) <= 20 else "",
+        colorscale="Blues", zmin=0, zmax=zmax,
         colorbar=colourbar, hoverongaps=False, xgap=1, ygap=1,
         hovertemplate=ctx.t("retention.heatmap.hover") + "<extra></extra>",
     ))
@@ -124,8 +126,10 @@ def heatmap(table: pd.DataFrame, by: str, definition: str, values: str) -> None:
     if clipped.any():
         notes.append(ctx.t("retention.heatmap.note.clipped", start=format_date(f.start, ctx.lang),
                            end=format_date(f.end, ctx.lang)))
-    if values == "share" and by:
+    if values == "share":
         notes.append(ctx.t("retention.heatmap.note.scale"))
+    if len(periods) > 20:
+        notes.append(ctx.t("retention.heatmap.note.hover"))
     st.caption(" ".join(notes))
 
 
@@ -137,7 +141,9 @@ def curves(shown: pd.DataFrame, table: pd.DataFrame, by: str, definition: str, s
     has_complete = shown[(shown["period"] >= 1) & shown["complete"]]["cohort"].unique()
     default = [c for c in options if c in set(has_complete)][-3:]
     picked = st.multiselect(ctx.t("retention.curves.pick"), options, default=default,
-                            key=f"{state.RET_CURVE_COHORTS}.{by}", format_func=lambda c: period_label(c, by),
+                            # keyed on the cohorts offered: other filters bring their own default choice
+                            key=f"{state.RET_CURVE_COHORTS}.{by}.{options[0]}.{options[-1]}",
+                            format_func=lambda c: period_label(c, by),
                             placeholder=ctx.t("display.choose"))
     fig = go.Figure()
     for i, cohort in enumerate(picked):
@@ -278,7 +284,8 @@ def show_repeat() -> None:
 
 # ------------------------------------------------------------------ lifecycle
 def show_lifecycle() -> None:
-    derived = cached(lifecycle.churn_threshold, f)
+    # from the same cached gap distribution as the repeat-buying tab: computed once for both
+    derived = lifecycle.threshold_from_gaps(cached(repeat.gap_distribution, f))
     c1, c2 = st.columns([1, 3])
     # keyed on the derived value: new filters bring the new data-driven default
     days = c1.number_input(ctx.t("retention.threshold"), min_value=lifecycle.MIN_THRESHOLD,

@@ -11,6 +11,7 @@ Usage: python scripts/bench_survey_import.py [--db PATH] [--responses N]
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -77,15 +78,16 @@ def measure(db_path: Path, responses: int) -> dict:
         con = db.connect(copy)
         ids = db.query(con, "SELECT customer_id FROM customers ORDER BY customer_id")["customer_id"].tolist()
         data = make_export(responses, ids)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         plan = prepare_survey(con, data, "wjx_bench.csv")
         prepared = time.perf_counter()
         result = commit_survey(con, plan)
-        done = time.perf_counter()
+        done, cpu_done = time.perf_counter(), time.process_time()
         con.close()
     return {"bytes": len(data), "questions": len(plan.questions), "responses": result.responses,
             "answers": result.answers, "matched": result.matched, "prepare": prepared - start,
-            "commit": done - prepared, "total": done - start}
+            "commit": done - prepared, "total": done - start, "cpu": cpu_done - cpu_start,
+            "load": os.getloadavg()[0]}
 
 
 def report(small_db: Path, large_db: Path | None, args=None, responses: int = 100_000) -> None:
@@ -95,7 +97,8 @@ def report(small_db: Path, large_db: Path | None, args=None, responses: int = 10
     print(f"- {figures['responses']:,} responses × {figures['questions']} questions "
           f"({figures['bytes'] / 2**20:.1f} MB, {figures['answers']:,} answers, {figures['matched']:,} linked): "
           f"understand + validate {figures['prepare']:.2f} s, write {figures['commit']:.2f} s, "
-          f"total {figures['total']:.2f} s (target < 15 s)")
+          f"total {figures['total']:.2f} s (target < 15 s); CPU time of all threads {figures['cpu']:.2f} s, "
+          f"load average {figures['load']:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

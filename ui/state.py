@@ -77,6 +77,16 @@ RET_CURVE_COHORTS = "ret.curves"      # + granularity: cohorts overlaid on the a
 RET_THRESHOLD = "ret.threshold"       # + derived days: the churn threshold in use
 RET_SANKEY_MONTH = "ret.sankey.month"  # month whose flows the Sankey shows
 
+# Churn page (流失预警)
+CHURN_TAB = "churn.tab"                  # open tab: risk, model card, win-back list
+CHURN_HORIZON = "churn.horizon"          # churn horizon in days
+CHURN_SEED = "churn.seed"                # random state of the model
+WINBACK_STATUS = "churn.wb.status"       # win-back filters
+WINBACK_ACTION = "churn.wb.action"
+WINBACK_CATEGORY = "churn.wb.category"
+WINBACK_PROVINCE = "churn.wb.province"
+WINBACK_MIN_PROBABILITY = "churn.wb.min_probability"
+WINBACK_MAX_DAYS = "churn.wb.max_days"
 # Lifetime value page
 CLV_HORIZON = "clv.horizon"           # months of future value
 CLV_DISCOUNT = "clv.discount"         # monthly discount rate, percent

@@ -231,3 +231,20 @@ def survey_answers(con, customer_id: str) -> pd.DataFrame:
     dimension, measure, value_num, value_text; newest response first.
     """
     return query(con, _SURVEY_SQL, {"customer_id": customer_id})
+
+
+def retention_figures(scores: pd.DataFrame, values: pd.DataFrame | None, customer_id: str) -> dict[str, object]:
+    """One customer's churn probability and risk band (from `crm.retention.churn` scores) and P(alive), expected
+    purchases and 12-month CLV (from the `crm.retention.clv` table, when there is one); None where absent
+    (a customer without a purchase by the as-of date has no score)."""
+    out: dict[str, object] = {"churn_probability": None, "risk_band": None, "p_alive": None,
+                              "expected_purchases": None, "clv": None}
+    row = scores.loc[scores["customer_id"] == customer_id]
+    if len(row):
+        out.update(churn_probability=_plain(row["churn_probability"].iloc[0]),
+                   risk_band=_plain(row["risk_band"].iloc[0]))
+    if values is not None:
+        row = values.loc[values["customer_id"] == customer_id]
+        if len(row):
+            out.update({c: _plain(row[c].iloc[0]) for c in ("p_alive", "expected_purchases", "clv") if c in row})
+    return out

@@ -26,6 +26,7 @@ PAGES = {
     "retention": ("retention.title", "nav.retention"),
     "segments": ("segmentation.title", "nav.segments"),
     "key_accounts": ("keyacc.title", "nav.key_accounts"),
+    "churn": ("churn.title", "nav.churn"),
     "clv": ("clv.title", "nav.clv"),
     "data": ("data.title", "nav.data"),
     "audit": ("audit.title", "nav.audit"),  # local mode signs the visitor in as the admin

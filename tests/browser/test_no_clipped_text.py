@@ -34,7 +34,7 @@ CLIPPED_JS = """
 """
 
 TITLES = {"overview": "overview.title", "seg": "segmentation.title", "ka": "keyacc.title", "data": "data.title",
-          "sat": "satisfaction.title", "ret": "retention.title", "clv": "clv.title"}
+          "sat": "satisfaction.title", "ret": "retention.title", "churn": "churn.title", "clv": "clv.title"}
 
 
 def settle(page) -> None:
@@ -60,18 +60,21 @@ def test_no_clipped_text(server, browser, width, lang):
     seen = {}
     try:
         for name, path in (("overview", ""), ("seg", "segments"), ("ka", "key_accounts"), ("data", "data"),
-                           ("sat", "satisfaction"), ("ret", "retention"), ("clv", "clv")):
+                           ("sat", "satisfaction"), ("ret", "retention"), ("churn", "churn"), ("clv", "clv")):
             page.goto(f"{server}/{path}?lang={lang}")
             expect(page.get_by_role("heading", name=t(TITLES[name], lang), exact=True)).to_be_visible(timeout=60_000)
             if name == "ka":
                 page.get_by_role("tab", name=t("keyacc.tab.360", lang)).click()
                 expect(page.get_by_test_id("stMetricValue").filter(visible=True)).to_have_count(
-                    8 + 4, timeout=60_000)  # 4 selection metrics, then 2 rows of 4 figures
+                    8 + 4 + 4, timeout=120_000)  # 4 selection metrics, 2 rows of 4 figures, churn risk and CLV
             if name == "data":
                 page.get_by_role("tab", name=t("data.tab.quality", lang)).click()
             if name == "ret":  # the repeat-buying cards
                 page.get_by_role("tab", name=t("retention.tab.repeat", lang)).click()
                 expect(page.get_by_test_id("stMetricValue").filter(visible=True)).to_have_count(4, timeout=60_000)
+            if name == "churn":  # the model card's figures
+                page.get_by_role("tab", name=t("churn.tab.card", lang)).click()
+                expect(page.get_by_test_id("stMetricValue").filter(visible=True)).to_have_count(4, timeout=120_000)
             watched = page.locator(WATCHED).filter(visible=True)
             expect(watched.first).to_be_visible(timeout=60_000)
             settle(page)
@@ -81,6 +84,7 @@ def test_no_clipped_text(server, browser, width, lang):
         assert seen["overview"] >= 9 and seen["ka"] >= 8 and seen["seg"] >= 2 and seen["data"] >= 5, seen
         assert seen["sat"] >= 10 + 2, seen  # five headline cards (title and value), the downloads
         assert seen["ret"] >= 4, seen  # the four repeat-buying cards
+        assert seen["churn"] >= 4, seen  # the model card's four figures
         assert seen["clv"] >= 6, seen  # the lifetime-value cards
     finally:
         context.close()

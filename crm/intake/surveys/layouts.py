@@ -249,7 +249,7 @@ def _qualtrics(columns, frame) -> Layout:
             import_id = json.loads(imports[i]).get("ImportId", "")
         except (ValueError, TypeError, AttributeError):
             import_id = column if re.match(r"^Q", column) else ""
-        if column.endswith("_NPS_GROUP"):
+        if column.endswith(("_NPS_GROUP", "_DO")) or str(import_id).endswith("_DO"):  # NPS groups, display orders
             meta[column] = OTHER
             continue
         if not str(import_id).startswith("QID"):

@@ -38,7 +38,6 @@ from crm.intake.surveys.questions import Question, answered, apply_override, cla
 from crm.store import db
 
 TABLE_NAME = "surveys"
-SURVEY_TABLES = ("survey_answers", "survey_responses", "survey_questions", "surveys")
 QUESTION_COLUMNS = ["question_id", "position", "source_column", "text", "group_text", "item_text", "kind",
                     "dimension", "measure", "scale_min", "scale_max", "reverse_scored", "options"]
 ISSUES = ("out_of_scale", "unknown_label", "duplicate_respondent", "empty_response")
@@ -524,7 +523,3 @@ def commit_survey(con: duckdb.DuckDBPyConnection, plan: SurveyPlan) -> SurveyRes
         raise
     return SurveyResult(batch, plan.survey_id, plan.rows_accepted, plan.answers.num_rows, plan.matched)
 
-
-def undo_statements() -> list[str]:
-    """Statements deleting a batch's survey rows (bound ``$batch``), for ``imports.undo_batch``."""
-    return [f"DELETE FROM {table} WHERE batch_id = $batch" for table in SURVEY_TABLES]

@@ -196,3 +196,20 @@ def test_google_forms_in_chinese(con):
         (None, "nps", None)]
     assert (plan.link.method, plan.matched) == ("email", 2)
     assert [x.isoformat() for x in plan.responses["submitted_at"]] == ["2026-03-01T10:00:00", "2026-03-02T15:30:00"]
+
+
+def test_qualtrics_display_order_and_embedded_data_are_set_aside(con):
+    import csv
+    import io
+
+    from tests.fixtures.surveys.build import QUALTRICS
+
+    rows = [row + extra for row, extra in zip(QUALTRICS, [["Q2_DO", "member_no"],
+                                                          ["Q2 - Display Order", "member_no"],
+                                                          ['{"ImportId":"QID2_DO"}', '{"ImportId":"member_no"}']]
+                                               + [["1|2|3", "x"]] * 5)]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    plan = prepare_survey(con, buffer.getvalue().encode(), "qualtrics_do.csv")
+    assert {"Q2_DO", "member_no"} <= set(plan.metadata["column"])
+    assert "Q2_DO" not in plan.questions["source_column"].tolist() and len(plan.questions) == 8
