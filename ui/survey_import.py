@@ -4,13 +4,14 @@ report), the questions editable before import, then one batch written by `crm.in
 from __future__ import annotations
 
 import json
+import re
 from pathlib import PurePath
 
 import pandas as pd
 import streamlit as st
 
 from crm.errors import CRMInputError
-from crm.formatting import format_number
+from crm.formatting import escape_markdown, format_number
 from crm.intake import surveys
 from crm.intake.surveys import loader
 from ui import access, guard, state
@@ -41,6 +42,9 @@ def _labels(ctx: PageContext, prefix: str, codes) -> dict[str, str]:
     return {code: as_label(ctx.t(f"{prefix}.{code}"), ctx.lang) for code in codes}
 
 
+_SCALE = re.compile(r"(\d+(?:\.\d+)?)\s*[-–~～]\s*(\d+(?:\.\d+)?)")  # '1–7', '0-10', '1 ~ 5'
+
+
 def _questions_editor(ctx: PageContext, plan: loader.SurveyPlan, file_key: str) -> dict[str, dict]:
     """The questions as understood, kind / dimension / measure / reverse editable; returns the overrides."""
     kinds = _labels(ctx, "surveys_import.kind", surveys.KINDS)
@@ -65,7 +69,7 @@ def _questions_editor(ctx: PageContext, plan: loader.SurveyPlan, file_key: str) 
     st.caption(ctx.t("surveys_import.questions.help"))
     edited = st.data_editor(
         shown, key=f"{state.SURVEY_QUESTIONS}.{file_key}", hide_index=True, width="stretch", num_rows="fixed",
-        disabled=["source_column", "text", "scale", "options", "answers"],
+        disabled=["source_column", "text", "options", "answers"],
         column_config={
             "source_column": st.column_config.TextColumn(col["source_column"]),
             "text": st.column_config.TextColumn(col["text"]),
@@ -74,7 +78,7 @@ def _questions_editor(ctx: PageContext, plan: loader.SurveyPlan, file_key: str) 
                                                           required=True),
             "measure": st.column_config.SelectboxColumn(col["measure"], options=list(measures.values()),
                                                         required=True),
-            "scale": st.column_config.TextColumn(col["scale"]),
+            "scale": st.column_config.TextColumn(col["scale"], help=ctx.t("surveys_import.scale.help")),
             "reverse_scored": st.column_config.CheckboxColumn(col["reverse_scored"]),
             "options": st.column_config.TextColumn(col["options"]),
             "answers": st.column_config.NumberColumn(col["answers"], format="%d"),
@@ -92,6 +96,14 @@ def _questions_editor(ctx: PageContext, plan: loader.SurveyPlan, file_key: str) 
                     spec[field] = value
         if bool(edited["reverse_scored"].iloc[i]) != bool(shown["reverse_scored"].iloc[i]):
             spec["reverse"] = bool(edited["reverse_scored"].iloc[i])
+        typed = str(edited["scale"].iloc[i] or "").strip()
+        if typed != shown["scale"].iloc[i]:
+            ends = _SCALE.fullmatch(typed)
+            if ends and float(ends[1]) < float(ends[2]):
+                spec["scale_min"], spec["scale_max"] = float(ends[1]), float(ends[2])
+            else:
+                st.warning(ctx.t("surveys_import.scale.bad", column=escape_markdown(source),
+                                 value=escape_markdown(typed)), icon=":material/warning:")
         if spec:
             overrides[source] = spec
     return overrides

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from crm.formatting import escape_markdown
 from crm.i18n import t
 from crm.store import access, db
 from tests.fixtures.surveys import read, seed
@@ -101,6 +102,30 @@ def test_a_question_edit_changes_what_is_stored(open_app, survey_db, lang):
     assert rows["Q2_2"] == ("price", "expected", True)
     assert rows["Q1"] == ("service", "overall", False)
     assert rows["Q2_1"] == ("quality", "perceived", False)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_scale_edit_changes_the_stored_scale_and_a_bad_one_is_named(open_app, survey_db, lang):
+    name, data = "qualtrics.csv", read("qualtrics.csv")
+    at = open_app(lang, page="pages/data.py", db=survey_db)
+    upload(at, name, data)
+    editor = at.data_editor[0].value
+    quality = editor.iloc[:, 0].tolist().index("Q2_1")
+    guessed = editor.iloc[quality]["scale"]
+    assert guessed == "1–5"
+    key = f"data.survey.questions.{name}.{len(data)}"
+    at.session_state[key] = {"edited_rows": {quality: {"scale": "1 ~ x"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert [w.value for w in at.warning] == [t("surveys_import.scale.bad", lang, column=escape_markdown("Q2_1"),
+                                                           value=escape_markdown("1 ~ x"))]
+    at.session_state[key] = {"edited_rows": {quality: {"scale": "1-7"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    at.button(key="data.survey.commit").click().run()
+    assert not at.exception
+    scales = stored(survey_db, "SELECT source_column, scale_min, scale_max FROM survey_questions")
+    rows = {r.source_column: (r.scale_min, r.scale_max) for r in scales.itertuples()}
+    assert rows["Q2_1"] == (1.0, 7.0)  # as typed
+    assert rows["Q2_2"] == (1.0, 5.0)  # the others as understood
 
 
 @pytest.mark.parametrize("lang", LANGS)
